@@ -1,0 +1,180 @@
+from django.conf import settings
+from django.core.validators import MaxValueValidator
+from django.db import models
+from django.db.models.functions import Lower
+from simple_history.models import HistoricalRecords
+
+from priorities.models import Priority, Quarter
+
+# Counts above this are typing mistakes, not quarterly activity of a district partnership.
+MAX_COUNT = 1_000_000
+
+
+class AgencyQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+
+class Agency(models.Model):
+    class Kind(models.TextChoices):
+        POLICE = "police", "Police"
+        FIRE = "fire", "Fire and rescue"
+        DISTRICT_COUNCIL = "district_council", "District council"
+        COUNTY_COUNCIL = "county_council", "County council"
+        HEALTH = "health", "Health"
+        PROBATION = "probation", "Probation"
+        VOLUNTARY = "voluntary", "Voluntary and community sector"
+        BUSINESS = "business", "Business"
+        PARTNERSHIP = "partnership", "Partnership or forum"
+
+    name = models.CharField(max_length=200, unique=True)
+    short_name = models.CharField(max_length=60)
+    aliases = models.JSONField(
+        default=list, blank=True, help_text="Other names the plan uses for this agency."
+    )
+    kind = models.CharField(max_length=20, choices=Kind)
+    active = models.BooleanField(default=True)
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, related_name="agencies", blank=True
+    )
+
+    history = HistoricalRecords()
+    objects = AgencyQuerySet.as_manager()
+
+    class Meta:
+        ordering = [Lower("name")]
+        verbose_name_plural = "agencies"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ActionQuerySet(models.QuerySet):
+    def in_plan(self, plan):
+        return self.filter(priority__plan=plan)
+
+    def led_by(self, agencies):
+        """Actions an agency leads, including those open to all partners."""
+        return self.filter(models.Q(agencies__in=agencies) | models.Q(all_partners=True)).distinct()
+
+    def with_plan_order(self):
+        return self.select_related("priority", "priority__plan").order_by(
+            "priority__plan", "priority__number", "number"
+        )
+
+
+class Action(models.Model):
+    priority = models.ForeignKey(Priority, on_delete=models.CASCADE, related_name="actions")
+    number = models.PositiveSmallIntegerField(
+        help_text="Number within the priority: 10 for action 1.10."
+    )
+    description = models.TextField()
+    lead_agencies = models.TextField(help_text="The lead agencies exactly as the plan prints them.")
+    agencies = models.ManyToManyField(Agency, related_name="actions", blank=True)
+    all_partners = models.BooleanField(
+        default=False, help_text='"All partners" or "… and partners": every partner may report.'
+    )
+    measure = models.TextField()
+    outcome = models.TextField(blank=True)
+    target = models.CharField(max_length=300, blank=True)
+
+    history = HistoricalRecords(m2m_fields=[agencies])
+    objects = ActionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["priority__plan", "priority__number", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["priority", "number"], name="unique_action_number"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ref} {self.description[:60]}"
+
+    @property
+    def ref(self) -> str:
+        return f"{self.priority.number}.{self.number}"
+
+
+class Metric(models.Model):
+    class Kind(models.TextChoices):
+        COUNT = "count", "Count"
+        YES_NO = "yes_no", "Yes or no"
+        TEXT = "text", "Text"
+
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="metrics")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=10, choices=Kind, default=Kind.COUNT)
+    order = models.PositiveSmallIntegerField(default=0)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["action", "order", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["action", "name"], name="unique_metric_name"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class QuarterlyReturn(models.Model):
+    """One agency's report against one action for one quarter."""
+
+    class State(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+        SENT_BACK = "sent_back", "Sent back"
+        APPROVED = "approved", "Approved"
+
+    class RAG(models.TextChoices):
+        NOT_STARTED = "not_started", "Not started"
+        RED = "red", "Red"
+        AMBER = "amber", "Amber"
+        GREEN = "green", "Green"
+        COMPLETE = "complete", "Complete"
+
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="returns")
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="returns")
+    quarter = models.ForeignKey(Quarter, on_delete=models.PROTECT, related_name="returns")
+    values = models.JSONField(default=dict, blank=True, help_text="Metric id → reported value.")
+    narrative = models.TextField(blank=True, max_length=10_000)
+    rag = models.CharField("RAG status", max_length=12, choices=RAG, blank=True)
+    rag_reason = models.CharField("reason for RAG status", max_length=300, blank=True)
+    state = models.CharField(max_length=10, choices=State, default=State.DRAFT)
+    reviewer_comment = models.TextField(blank=True, max_length=5_000)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    version = models.PositiveIntegerField(
+        default=1, validators=[MaxValueValidator(2**31 - 1)],
+        help_text="Raised on every save; a stale version is refused (optimistic locking).",
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["quarter", "action__priority__number", "action__number", "agency__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["action", "agency", "quarter"], name="one_return_per_action_agency_quarter"
+            ),
+        ]
+        indexes = [models.Index(fields=["state", "quarter"])]
+
+    def __str__(self) -> str:
+        return f"{self.action.ref} {self.agency.short_name} {self.quarter.label}"

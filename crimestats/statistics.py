@@ -1,0 +1,119 @@
+"""The strategic assessment's crime table, computed from stored counts and positions."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from .models import Area, CountyPosition, CrimeFigure, CrimeType, percent_change
+
+HOME_AREA = "Tunbridge Wells"
+
+
+@dataclass(frozen=True)
+class CrimeRow:
+    crime_type: CrimeType
+    this_year: int | None
+    last_year: int | None
+    previous_position: CountyPosition | None
+    position: CountyPosition | None
+
+    @property
+    def change(self) -> int | None:
+        if self.this_year is None or self.last_year is None:
+            return None
+        return self.this_year - self.last_year
+
+    @property
+    def percent_change(self) -> Decimal | None:
+        if self.this_year is None or self.last_year is None:
+            return None
+        return percent_change(self.this_year, self.last_year)
+
+    # The printed forms, exactly as the strategic assessment prints them.
+    @property
+    def this_year_display(self) -> str:
+        return format_count(self.this_year)
+
+    @property
+    def last_year_display(self) -> str:
+        return format_count(self.last_year)
+
+    @property
+    def change_display(self) -> str:
+        return "" if self.change is None else f"{self.change:,}"
+
+    @property
+    def percent_change_display(self) -> str:
+        value = self.percent_change
+        return "" if value is None else f"{value}%"
+
+    @property
+    def previous_position_display(self) -> str:
+        return self.previous_position.display if self.previous_position else ""
+
+    @property
+    def position_display(self) -> str:
+        return self.position.display if self.position else ""
+
+
+def format_count(count: int | None) -> str:
+    return "" if count is None else f"{count:,}"
+
+
+def home_area() -> Area | None:
+    return Area.objects.filter(name=HOME_AREA).first()
+
+
+def years_held(area: Area) -> list[int]:
+    return list(
+        CrimeFigure.objects.filter(area=area).values_list("year", flat=True).distinct().order_by("-year")
+    )
+
+
+def crime_table(area: Area, year: int) -> list[CrimeRow]:
+    """One row per crime type: this year, last year, changes and both years' positions.
+
+    Three queries whatever the number of crime types or years held.
+    """
+    counts = {
+        (figure.crime_type_id, figure.year): figure.count
+        for figure in CrimeFigure.objects.filter(area=area, year__in=[year, year - 1])
+    }
+    positions = {
+        (position.crime_type_id, position.year): position
+        for position in CountyPosition.objects.filter(area=area, year__in=[year, year - 1])
+    }
+    crime_types = CrimeType.objects.filter(
+        pk__in={crime_type_id for crime_type_id, _ in counts}
+    ).order_by("display_order", "name")
+    return [
+        CrimeRow(
+            crime_type=crime_type,
+            this_year=counts.get((crime_type.pk, year)),
+            last_year=counts.get((crime_type.pk, year - 1)),
+            previous_position=positions.get((crime_type.pk, year - 1)),
+            position=positions.get((crime_type.pk, year)),
+        )
+        for crime_type in crime_types
+    ]
+
+
+@dataclass(frozen=True)
+class Headline:
+    year: int
+    row: CrimeRow
+    areas_compared: int
+
+    @property
+    def direction(self) -> str:
+        change = self.row.change or 0
+        return "down" if change < 0 else "up" if change > 0 else "unchanged"
+
+
+def headline(area: Area, year: int, rows: list[CrimeRow] | None = None) -> Headline | None:
+    """All recorded crime for the year against the year before, with the county position."""
+    rows = crime_table(area, year) if rows is None else rows
+    row = next((row for row in rows if row.crime_type.name == "All crime"), None)
+    if row is None:
+        return None
+    areas_compared = Area.objects.filter(county=area.county).count()
+    return Headline(year=year, row=row, areas_compared=areas_compared)

@@ -1,0 +1,30 @@
+from django.urls import reverse
+
+from csp.permissions import Capability, may, user_capabilities
+
+
+def navigation(request):
+    user = getattr(request, "user", None)
+    context = {
+        "service_name": "csp-plan",
+        "partnership_name": "Tunbridge Wells Community Safety Partnership",
+    }
+    if not (user and user.is_authenticated):
+        return context | {"nav_items": [], "can": {}}
+
+    items = [("Home", "home")]
+    if may(user, Capability.READ_PLAN):
+        items += [
+            ("Action plan", "plan"),
+            ("Agencies", "agency_list"),
+            ("Crime statistics", "crime_statistics"),
+        ]
+    path = request.path
+    nav_items = []
+    for label, name in items:
+        url = reverse(name)
+        current = path == url if url == "/" else path.startswith(url)
+        nav_items.append({"label": label, "url": url, "current": current})
+    if user.is_superuser:
+        nav_items.append({"label": "Admin", "url": reverse("admin:index"), "current": False})
+    return context | {"nav_items": nav_items, "can": user_capabilities(user)}

@@ -1,0 +1,33 @@
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from csp import demo, seed
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the published 2022/23 Tunbridge Wells plan, agencies, Kent districts and the "
+        "strategic assessment's crime table. Safe to run again: it changes nothing the "
+        "second time. --demo also creates the demo accounts (development only)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--demo", action="store_true", help="Also create demo accounts (refused when DEBUG is off)."
+        )
+
+    def handle(self, *args, demo_data=False, **options):
+        if options["demo"] and not settings.DEBUG:
+            raise CommandError("Refusing to create demo accounts with DEBUG off.")
+        plan = seed.load_plan()
+        seed.load_crime_statistics()
+        self.stdout.write(
+            f"Seeded {plan}: {plan.priorities.count()} priorities, "
+            f"{sum(p.actions.count() for p in plan.priorities.all())} actions."
+        )
+        if options["demo"]:
+            users = demo.create_demo_accounts()
+            self.stdout.write(
+                f"Demo accounts: {', '.join(u.username for u in users)} "
+                f"(password {demo.DEMO_PASSWORD})."
+            )

@@ -1,0 +1,155 @@
+"""Load the published plan, agencies, areas and crime table from the data files in fixtures/.
+
+Every write goes through ``upsert``, which saves only what differs, so seeding twice
+changes nothing: no new rows and no new history entries.
+"""
+
+import csv
+import json
+from datetime import date
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from actions.models import Action, Agency, Metric
+from crimestats.models import Area, CountyPosition, CrimeFigure, CrimeType
+from priorities.models import Plan, Priority, Quarter
+
+FIXTURES = Path(settings.BASE_DIR) / "fixtures"
+PLAN_FILE = FIXTURES / "plan-2022-23.json"
+
+
+def upsert(model, lookup: dict, values: dict):
+    """Create or update one row by its natural key; save only when something changed."""
+    obj = model.objects.filter(**lookup).first()
+    if obj is None:
+        return model.objects.create(**lookup, **values), True
+    changed = [name for name, value in values.items() if getattr(obj, name) != value]
+    if changed:
+        for name in changed:
+            setattr(obj, name, values[name])
+        obj.save(update_fields=changed)
+    return obj, bool(changed)
+
+
+def read_csv(name: str) -> list[dict]:
+    with open(FIXTURES / name, newline="", encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+def read_json(path: Path):
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+@transaction.atomic
+def load_agencies() -> dict[str, Agency]:
+    agencies = {}
+    for row in read_json(FIXTURES / "agencies.json"):
+        agency, _ = upsert(
+            Agency,
+            {"name": row["name"]},
+            {"short_name": row["short_name"], "kind": row["kind"], "aliases": row["aliases"]},
+        )
+        agencies[agency.name] = agency
+    return agencies
+
+
+@transaction.atomic
+def load_plan(path: Path = PLAN_FILE) -> Plan:
+    data = read_json(path)
+    agencies = load_agencies()
+    meta = data["plan"]
+    plan, _ = upsert(
+        Plan,
+        {"partnership": meta["partnership"], "financial_year": meta["financial_year"]},
+        {
+            "title": meta["title"],
+            "signed_off": date.fromisoformat(meta["signed_off"]),
+            "assessment_start": date.fromisoformat(meta["assessment_start"]),
+            "assessment_end": date.fromisoformat(meta["assessment_end"]),
+            "return_due_days": meta["return_due_days"],
+        },
+    )
+    if plan.state == Plan.State.DRAFT and meta["state"] != Plan.State.DRAFT:
+        # The state is the manager's to change once the plan is loaded; set it only once.
+        plan.state = meta["state"]
+        plan.save(update_fields=["state"])
+    for number in range(1, 5):
+        if not Quarter.objects.filter(plan=plan, number=number).exists():
+            Quarter.objects.create(plan=plan, number=number)
+
+    priorities = {}
+    for row in data["priorities"]:
+        priority, _ = upsert(
+            Priority,
+            {"plan": plan, "number": row["number"]},
+            {key: row[key] for key in ("title", "short_title", "rationale", "recommendation")},
+        )
+        priorities[priority.number] = priority
+
+    for row in data["actions"]:
+        priority_number, number = (int(part) for part in row["ref"].split("."))
+        action, _ = upsert(
+            Action,
+            {"priority": priorities[priority_number], "number": number},
+            {
+                "description": row["description"],
+                "lead_agencies": row["lead_agencies"],
+                "all_partners": row["all_partners"],
+                "measure": row["measure"],
+                "outcome": row["outcome"],
+            },
+        )
+        wanted = {agencies[name].pk for name in row["agencies"]}
+        if set(action.agencies.values_list("pk", flat=True)) != wanted:
+            action.agencies.set(wanted)
+        for order, metric in enumerate(row["metrics"], start=1):
+            upsert(Metric, {"action": action, "name": metric["name"]},
+                   {"kind": metric["kind"], "order": order})
+    return plan
+
+
+@transaction.atomic
+def load_crime_statistics() -> None:
+    areas = {}
+    for row in read_csv("areas.csv"):
+        area, _ = upsert(
+            Area,
+            {"ons_code": row["ons_code"]},
+            {"name": row["name"], "county": row["county"], "population": int(row["population"])},
+        )
+        areas[area.name] = area
+
+    crime_types = {}
+    for row in read_csv("crime_types.csv"):
+        crime_type, _ = upsert(
+            CrimeType,
+            {"name": row["name"]},
+            {
+                "label": row["label"],
+                "parent": crime_types[row["parent"]] if row["parent"] else None,
+                "kind": row["kind"],
+                "display_order": int(row["display_order"]),
+                "notes": row["notes"],
+            },
+        )
+        crime_types[crime_type.name] = crime_type
+
+    for row in read_csv("crime_figures.csv"):
+        upsert(
+            CrimeFigure,
+            {"area": areas[row["area"]], "crime_type": crime_types[row["crime_type"]],
+             "year": int(row["year"])},
+            {"count": int(row["count"])},
+        )
+
+    for row in read_csv("county_positions.csv"):
+        position, tied = CountyPosition.parse(row["position"])
+        upsert(
+            CountyPosition,
+            {"area": areas[row["area"]], "crime_type": crime_types[row["crime_type"]],
+             "year": int(row["year"])},
+            {"position": position, "tied": tied},
+        )

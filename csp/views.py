@@ -1,0 +1,44 @@
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+
+from actions.models import Action, Agency
+from crimestats import statistics
+from csp.permissions import Capability, public, requires
+from priorities.models import Plan
+
+
+@requires(Capability.READ_PLAN)
+def home(request: HttpRequest) -> HttpResponse:
+    """Each role's starting point: what they owe, review or read."""
+    user = request.user
+    plan = Plan.objects.current()
+    priorities = list(plan.priorities.all()) if plan else []
+    context = {"plan": plan, "priorities": priorities}
+    area = statistics.home_area()
+    years = statistics.years_held(area) if area else []
+    if years:
+        context["headline"] = statistics.headline(area, years[0])
+    if user.is_partner:
+        agencies = list(user.agencies.order_by("name"))
+        context["agencies"] = agencies
+        context["my_actions"] = (
+            Action.objects.in_plan(plan).led_by(agencies).with_plan_order() if plan else []
+        )
+    elif user.is_manager:
+        context["agency_count"] = Agency.objects.active().count()
+        context["action_count"] = Action.objects.in_plan(plan).count() if plan else 0
+    return render(request, f"home/{user.role}.html", context)
+
+
+@public
+def health(request: HttpRequest) -> HttpResponse:
+    """For load balancers and uptime checks: the app answers and the database responds."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+    return JsonResponse({"status": "ok"})
+
+
+@public
+def accessibility(request: HttpRequest) -> HttpResponse:
+    return render(request, "accessibility.html")

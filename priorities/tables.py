@@ -1,0 +1,33 @@
+import django_tables2 as tables
+from django.urls import reverse
+from django.utils.html import format_html
+
+from actions.models import Action
+
+
+class ActionTable(tables.Table):
+    ref = tables.Column(
+        verbose_name="Ref",
+        accessor="ref",
+        order_by=("priority__number", "number"),
+        linkify=lambda record: reverse("action_detail", args=[record.pk]),
+    )
+    priority = tables.Column(
+        verbose_name="Priority", accessor="priority__short_title", order_by=("priority__number",)
+    )
+    description = tables.Column(verbose_name="Action")
+    lead_agencies = tables.Column(verbose_name="Lead agencies")
+    measure = tables.Column(verbose_name="Measure")
+
+    class Meta:
+        model = Action
+        fields = ("ref", "priority", "description", "lead_agencies", "measure")
+        order_by = ("ref",)
+        empty_text = "No actions match these filters."
+        attrs = {"class": "govuk-table app-table--plan"}
+
+    def render_ref(self, value, record):
+        return format_html('<span class="app-nowrap">{}</span>', value)
+
+    def value_ref(self, value):
+        return value

@@ -1,0 +1,63 @@
+"""Shared fixtures: the seeded plan once per test session, and the partnership's personas."""
+
+import pytest
+
+from accounts.models import Role
+from actions.models import Agency
+from csp import seed
+
+from .factories import UserFactory
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """Load the published plan and crime table once; each test runs in a rolled-back
+    transaction on top of it."""
+    with django_db_blocker.unblock():
+        seed.load_plan()
+        seed.load_crime_statistics()
+
+
+@pytest.fixture
+def plan(db):
+    from priorities.models import Plan
+
+    return Plan.objects.get(financial_year=2022)
+
+
+def partner(username: str, agency_name: str):
+    user = UserFactory(username=username, role=Role.PARTNER)
+    user.agencies.add(Agency.objects.get(name=agency_name))
+    return user
+
+
+@pytest.fixture
+def davss_user(db):
+    return partner("davss", "DAVSS")
+
+
+@pytest.fixture
+def police_user(db):
+    return partner("police", "Kent Police")
+
+
+@pytest.fixture
+def lookahead_user(db):
+    return partner("lookahead", "Look Ahead")
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="manager", role=Role.MANAGER)
+
+
+@pytest.fixture
+def board_member(db):
+    return UserFactory(username="board", role=Role.BOARD)
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(
+        username="admin", role=Role.MANAGER, is_superuser=True, is_staff=True
+    )
