@@ -32,5 +32,12 @@ class QuarterlyReturnAdmin(SimpleHistoryAdmin):
     list_display = ("action", "agency", "quarter", "state", "rag", "updated_at")
     list_filter = ("state", "rag", "quarter")
     list_select_related = ("action", "action__priority", "agency", "quarter", "quarter__plan")
-    raw_id_fields = ("action", "agency", "quarter", "created_by", "updated_by",
-                     "submitted_by", "reviewed_by")
+    raw_id_fields = (
+        "action",
+        "agency",
+        "quarter",
+        "created_by",
+        "updated_by",
+        "submitted_by",
+        "reviewed_by",
+    )

@@ -34,9 +34,7 @@ class Agency(models.Model):
     )
     kind = models.CharField(max_length=20, choices=Kind)
     active = models.BooleanField(default=True)
-    members = models.ManyToManyField(
-        settings.AUTH_USER_MODEL, related_name="agencies", blank=True
-    )
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="agencies", blank=True)
 
     history = HistoricalRecords()
     objects = AgencyQuerySet.as_manager()
@@ -118,6 +116,37 @@ class Metric(models.Model):
         return self.name
 
 
+class QuarterlyReturnQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Partners see their own agencies' returns in any state; the manager sees all;
+        the board sees approved returns only; anyone else sees nothing."""
+        if not (user and user.is_authenticated and user.is_active):
+            return self.none()
+        if user.is_manager:
+            return self
+        if user.is_board_member:
+            return self.approved()
+        if user.is_partner:
+            return self.filter(agency__in=user.agencies.all())
+        return self.none()
+
+    def approved(self):
+        return self.filter(state=QuarterlyReturn.State.APPROVED)
+
+    def awaiting_review(self):
+        return self.filter(state=QuarterlyReturn.State.SUBMITTED)
+
+    def with_context(self):
+        return self.select_related(
+            "action",
+            "action__priority",
+            "action__priority__plan",
+            "agency",
+            "quarter",
+            "quarter__plan",
+        )
+
+
 class QuarterlyReturn(models.Model):
     """One agency's report against one action for one quarter."""
 
@@ -161,11 +190,13 @@ class QuarterlyReturn(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
     version = models.PositiveIntegerField(
-        default=1, validators=[MaxValueValidator(2**31 - 1)],
+        default=1,
+        validators=[MaxValueValidator(2**31 - 1)],
         help_text="Raised on every save; a stale version is refused (optimistic locking).",
     )
 
     history = HistoricalRecords()
+    objects = QuarterlyReturnQuerySet.as_manager()
 
     class Meta:
         ordering = ["quarter", "action__priority__number", "action__number", "agency__name"]
@@ -178,3 +209,53 @@ class QuarterlyReturn(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action.ref} {self.agency.short_name} {self.quarter.label}"
+
+
+class LockException(models.Model):
+    """The manager's leave for one agency to edit one action's return in a closed quarter."""
+
+    quarter = models.ForeignKey(Quarter, on_delete=models.CASCADE, related_name="lock_exceptions")
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="lock_exceptions")
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="lock_exceptions")
+    reason = models.CharField(max_length=300)
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    granted_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-granted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["quarter", "action", "agency"], name="one_lock_exception_per_return"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.action.ref} {self.agency.short_name} {self.quarter.label}"
+
+
+class Reminder(models.Model):
+    """A reminder already sent, so the daily command never sends the same one twice."""
+
+    class Stage(models.TextChoices):
+        DUE_SOON = "due_soon", "Due within 7 days"
+        OVERDUE = "overdue", "Overdue"
+
+    quarter = models.ForeignKey(Quarter, on_delete=models.CASCADE, related_name="+")
+    action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="+")
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    stage = models.CharField(max_length=10, choices=Stage)
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["quarter", "action", "agency", "stage"], name="one_reminder_per_stage"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_stage_display()}: {self.action.ref} {self.agency.short_name} {self.quarter.label}"

@@ -28,7 +28,8 @@ class CrimeType(models.Model):
 
     name = models.CharField(max_length=100, unique=True)
     label = models.CharField(
-        max_length=100, help_text='As the strategic assessment prints it, e.g. "(Drug Trafficking)".'
+        max_length=100,
+        help_text='As the strategic assessment prints it, e.g. "(Drug Trafficking)".',
     )
     parent = models.ForeignKey(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="parts"

@@ -65,7 +65,10 @@ def home_area() -> Area | None:
 
 def years_held(area: Area) -> list[int]:
     return list(
-        CrimeFigure.objects.filter(area=area).values_list("year", flat=True).distinct().order_by("-year")
+        CrimeFigure.objects.filter(area=area)
+        .values_list("year", flat=True)
+        .distinct()
+        .order_by("-year")
     )
 
 

@@ -21,6 +21,12 @@ def crime_statistics(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "crimestats/crime_statistics.html",
-        {"area": area, "years": years, "year": year, "rows": rows, "notes": notes,
-         "headline": statistics.headline(area, year, rows) if year else None},
+        {
+            "area": area,
+            "years": years,
+            "year": year,
+            "rows": rows,
+            "notes": notes,
+            "headline": statistics.headline(area, year, rows) if year else None,
+        },
     )

@@ -12,7 +12,9 @@ def navigation(request):
     if not (user and user.is_authenticated):
         return context | {"nav_items": [], "can": {}}
 
-    items = [("Home", "home")]
+    items = [("Your returns" if user.is_partner else "Home", "home")]
+    if may(user, Capability.REVIEW_RETURNS):
+        items += [("Review returns", "review_queue"), ("Quarters", "quarter_list")]
     if may(user, Capability.READ_PLAN):
         items += [
             ("Action plan", "plan"),

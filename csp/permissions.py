@@ -70,3 +70,51 @@ def public(view):
     view = login_not_required(view)
     view.access_rule = "public"
     return view
+
+
+# Returns --------------------------------------------------------------------------------
+
+
+def reporting_agencies(user, action):
+    """The agencies on whose behalf this user may report against this action.
+
+    A partner reports for those of their agencies that lead the action (every one of their
+    agencies where the action is for all partners); the manager for any lead agency, or
+    any active agency where the action is for all partners.
+    """
+    from actions.models import Agency
+
+    if not may(user, Capability.ENTER_RETURNS):
+        return Agency.objects.none()
+    agencies = Agency.objects.active()
+    if not action.all_partners:
+        agencies = agencies.filter(actions=action)
+    if user.is_partner:
+        agencies = agencies.filter(members=user)
+    return agencies.distinct()
+
+
+def may_report_for(user, action, agency) -> bool:
+    return reporting_agencies(user, action).filter(pk=agency.pk).exists()
+
+
+def quarter_takes_entries(user, quarter, action, agency) -> bool:
+    """Open quarters take returns; a closed one only where the manager granted a lock
+    exception for this action and agency. The manager, who opens and closes quarters,
+    may always enter."""
+    if user.is_manager or quarter.is_open:
+        return True
+    return quarter.lock_exceptions.filter(action=action, agency=agency).exists()
+
+
+def may_edit_return(user, quarterly_return) -> bool:
+    from actions.models import QuarterlyReturn
+
+    editable = {QuarterlyReturn.State.DRAFT, QuarterlyReturn.State.SENT_BACK}
+    return (
+        quarterly_return.state in editable
+        and may_report_for(user, quarterly_return.action, quarterly_return.agency)
+        and quarter_takes_entries(
+            user, quarterly_return.quarter, quarterly_return.action, quarterly_return.agency
+        )
+    )

@@ -2,7 +2,8 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
-from actions.models import Action, Agency
+from actions.models import Action, Agency, QuarterlyReturn
+from actions.reporting import owed_returns
 from crimestats import statistics
 from csp.permissions import Capability, public, requires
 from priorities.models import Plan
@@ -21,13 +22,26 @@ def home(request: HttpRequest) -> HttpResponse:
         context["headline"] = statistics.headline(area, years[0])
     if user.is_partner:
         agencies = list(user.agencies.order_by("name"))
+        quarters = list(plan.quarters.select_related("plan")) if plan else []
+        open_quarters = [quarter for quarter in quarters if quarter.is_open]
         context["agencies"] = agencies
-        context["my_actions"] = (
-            Action.objects.in_plan(plan).led_by(agencies).with_plan_order() if plan else []
+        context["open_quarters"] = open_quarters
+        context["owed"] = owed_returns(agencies, open_quarters)
+        context["earlier"] = (
+            QuarterlyReturn.objects.visible_to(user)
+            .exclude(quarter__in=open_quarters)
+            .with_context()
+            .order_by(
+                "-quarter__plan__financial_year",
+                "-quarter__number",
+                "action__priority__number",
+                "action__number",
+            )[:200]
         )
     elif user.is_manager:
         context["agency_count"] = Agency.objects.active().count()
         context["action_count"] = Action.objects.in_plan(plan).count() if plan else 0
+        context["awaiting_review"] = QuarterlyReturn.objects.awaiting_review().count()
     return render(request, f"home/{user.role}.html", context)
 
 

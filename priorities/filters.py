@@ -30,7 +30,9 @@ class ActionFilter(django_filters.FilterSet):
     def __init__(self, *args, plan=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.filters["priority"].queryset = Priority.objects.filter(plan=plan)
-        self.filters["agency"].queryset = Agency.objects.filter(actions__priority__plan=plan).distinct()
+        self.filters["agency"].queryset = Agency.objects.filter(
+            actions__priority__plan=plan
+        ).distinct()
 
     def filter_agency(self, queryset, name, agency):
         # "All partners" actions are led by every partner, so they belong to every agency.

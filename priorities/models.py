@@ -3,8 +3,12 @@ import datetime
 from django.db import models
 from simple_history.models import HistoricalRecords
 
-QUARTER_NAMES = {1: "April to June", 2: "July to September", 3: "October to December",
-                 4: "January to March"}
+QUARTER_NAMES = {
+    1: "April to June",
+    2: "July to September",
+    3: "October to December",
+    4: "January to March",
+}
 
 
 class PlanQuerySet(models.QuerySet):
@@ -13,9 +17,10 @@ class PlanQuerySet(models.QuerySet):
 
     def current(self):
         """The plan the partnership is working to: the newest active one, else the newest."""
-        return self.active().order_by("-financial_year").first() or self.order_by(
-            "-financial_year"
-        ).first()
+        return (
+            self.active().order_by("-financial_year").first()
+            or self.order_by("-financial_year").first()
+        )
 
 
 class Plan(models.Model):

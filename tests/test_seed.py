@@ -13,7 +13,9 @@ from crimestats.models import Area, CountyPosition, CrimeFigure, CrimeType
 from crimestats.statistics import crime_table, home_area
 from priorities.models import Plan, Priority
 
-DOCUMENT = Path(__file__).resolve().parent.parent / "fixtures" / "tunbridge-wells-csp-plan-2022-23.txt"
+DOCUMENT = (
+    Path(__file__).resolve().parent.parent / "fixtures" / "tunbridge-wells-csp-plan-2022-23.txt"
+)
 TEXT = DOCUMENT.read_text(encoding="utf-8")
 ACTION_LINE = re.compile(r"^(\d\.\d+)\t(.*)$")
 
@@ -108,8 +110,9 @@ def test_plan_and_priorities():
 )
 def test_printed_agency_names_link_to_canonical_agencies(ref, agencies):
     priority, number = (int(part) for part in ref.split("."))
-    action = Action.objects.get(priority__plan__financial_year=2022, priority__number=priority,
-                                number=number)
+    action = Action.objects.get(
+        priority__plan__financial_year=2022, priority__number=priority, number=number
+    )
     assert set(action.agencies.values_list("name", flat=True)) == agencies
 
 
@@ -200,14 +203,26 @@ def test_kent_districts():
 def test_tied_and_missing_positions_are_stored_as_such():
     trafficking = CountyPosition.objects.get(crime_type__name="Drug Trafficking", year=2021)
     assert (trafficking.position, trafficking.tied) == (3, True)
-    assert CountyPosition.objects.get(crime_type__name="Drug Trafficking", year=2020).position is None
+    assert (
+        CountyPosition.objects.get(crime_type__name="Drug Trafficking", year=2020).position is None
+    )
 
 
 def table_counts() -> dict[str, int]:
     from simple_history.models import registered_models
 
-    models = [Plan, Priority, Action, Agency, Metric, Area, CrimeType, CrimeFigure,
-              CountyPosition, User]
+    models = [
+        Plan,
+        Priority,
+        Action,
+        Agency,
+        Metric,
+        Area,
+        CrimeType,
+        CrimeFigure,
+        CountyPosition,
+        User,
+    ]
     counts = {model.__name__: model.objects.count() for model in models}
     for model in registered_models.values():
         if hasattr(model, "history"):

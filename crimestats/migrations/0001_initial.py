@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,151 +15,423 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Area',
+            name="Area",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('ons_code', models.CharField(max_length=9, unique=True, verbose_name='ONS code')),
-                ('county', models.CharField(max_length=100)),
-                ('population', models.PositiveIntegerField(blank=True, help_text='Census 2021 estimate, rounded to 100.', null=True)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("ons_code", models.CharField(max_length=9, unique=True, verbose_name="ONS code")),
+                ("county", models.CharField(max_length=100)),
+                (
+                    "population",
+                    models.PositiveIntegerField(
+                        blank=True, help_text="Census 2021 estimate, rounded to 100.", null=True
+                    ),
+                ),
             ],
             options={
-                'ordering': ['name'],
+                "ordering": ["name"],
             },
         ),
         migrations.CreateModel(
-            name='CrimeType',
+            name="CrimeType",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('label', models.CharField(help_text='As the strategic assessment prints it, e.g. "(Drug Trafficking)".', max_length=100)),
-                ('kind', models.CharField(choices=[('crime', 'Recorded crime'), ('incident', 'Incident')], default='crime', max_length=10)),
-                ('display_order', models.PositiveSmallIntegerField(default=0)),
-                ('notes', models.CharField(blank=True, max_length=300)),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='parts', to='crimestats.crimetype')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                (
+                    "label",
+                    models.CharField(
+                        help_text='As the strategic assessment prints it, e.g. "(Drug Trafficking)".',
+                        max_length=100,
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("crime", "Recorded crime"), ("incident", "Incident")],
+                        default="crime",
+                        max_length=10,
+                    ),
+                ),
+                ("display_order", models.PositiveSmallIntegerField(default=0)),
+                ("notes", models.CharField(blank=True, max_length=300)),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="parts",
+                        to="crimestats.crimetype",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['display_order', 'name'],
+                "ordering": ["display_order", "name"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalArea',
+            name="HistoricalArea",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('name', models.CharField(db_index=True, max_length=100)),
-                ('ons_code', models.CharField(db_index=True, max_length=9, verbose_name='ONS code')),
-                ('county', models.CharField(max_length=100)),
-                ('population', models.PositiveIntegerField(blank=True, help_text='Census 2021 estimate, rounded to 100.', null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(db_index=True, max_length=100)),
+                (
+                    "ons_code",
+                    models.CharField(db_index=True, max_length=9, verbose_name="ONS code"),
+                ),
+                ("county", models.CharField(max_length=100)),
+                (
+                    "population",
+                    models.PositiveIntegerField(
+                        blank=True, help_text="Census 2021 estimate, rounded to 100.", null=True
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical area',
-                'verbose_name_plural': 'historical areas',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalCountyPosition',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField()),
-                ('position', models.PositiveSmallIntegerField(blank=True, help_text='Empty where no position was published (“--”).', null=True)),
-                ('tied', models.BooleanField(default=False, help_text='Shares the position (“=3”).')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('area', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='crimestats.area')),
-                ('crime_type', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='crimestats.crimetype')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'historical county position',
-                'verbose_name_plural': 'historical county positions',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalCrimeFigure',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(help_text='Calendar year of the assessment period.')),
-                ('count', models.PositiveIntegerField()),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('area', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='crimestats.area')),
-                ('crime_type', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='crimestats.crimetype')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-            ],
-            options={
-                'verbose_name': 'historical crime figure',
-                'verbose_name_plural': 'historical crime figures',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalCrimeType',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('name', models.CharField(db_index=True, max_length=100)),
-                ('label', models.CharField(help_text='As the strategic assessment prints it, e.g. "(Drug Trafficking)".', max_length=100)),
-                ('kind', models.CharField(choices=[('crime', 'Recorded crime'), ('incident', 'Incident')], default='crime', max_length=10)),
-                ('display_order', models.PositiveSmallIntegerField(default=0)),
-                ('notes', models.CharField(blank=True, max_length=300)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('parent', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='crimestats.crimetype')),
-            ],
-            options={
-                'verbose_name': 'historical crime type',
-                'verbose_name_plural': 'historical crime types',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical area",
+                "verbose_name_plural": "historical areas",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='CrimeFigure',
+            name="HistoricalCountyPosition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField(help_text='Calendar year of the assessment period.')),
-                ('count', models.PositiveIntegerField()),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='crime_figures', to='crimestats.area')),
-                ('crime_type', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='figures', to='crimestats.crimetype')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField()),
+                (
+                    "position",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Empty where no position was published (“--”).",
+                        null=True,
+                    ),
+                ),
+                (
+                    "tied",
+                    models.BooleanField(default=False, help_text="Shares the position (“=3”)."),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "area",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="crimestats.area",
+                    ),
+                ),
+                (
+                    "crime_type",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="crimestats.crimetype",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['area', 'crime_type__display_order', 'year'],
-                'constraints': [models.UniqueConstraint(fields=('area', 'crime_type', 'year'), name='one_figure_per_area_type_year'), models.CheckConstraint(condition=models.Q(('count__gte', 0)), name='count_not_negative')],
+                "verbose_name": "historical county position",
+                "verbose_name_plural": "historical county positions",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalCrimeFigure",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "year",
+                    models.PositiveSmallIntegerField(
+                        help_text="Calendar year of the assessment period."
+                    ),
+                ),
+                ("count", models.PositiveIntegerField()),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "area",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="crimestats.area",
+                    ),
+                ),
+                (
+                    "crime_type",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="crimestats.crimetype",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical crime figure",
+                "verbose_name_plural": "historical crime figures",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="HistoricalCrimeType",
+            fields=[
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(db_index=True, max_length=100)),
+                (
+                    "label",
+                    models.CharField(
+                        help_text='As the strategic assessment prints it, e.g. "(Drug Trafficking)".',
+                        max_length=100,
+                    ),
+                ),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[("crime", "Recorded crime"), ("incident", "Incident")],
+                        default="crime",
+                        max_length=10,
+                    ),
+                ),
+                ("display_order", models.PositiveSmallIntegerField(default=0)),
+                ("notes", models.CharField(blank=True, max_length=300)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="crimestats.crimetype",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical crime type",
+                "verbose_name_plural": "historical crime types",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="CrimeFigure",
+            fields=[
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "year",
+                    models.PositiveSmallIntegerField(
+                        help_text="Calendar year of the assessment period."
+                    ),
+                ),
+                ("count", models.PositiveIntegerField()),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="crime_figures",
+                        to="crimestats.area",
+                    ),
+                ),
+                (
+                    "crime_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="figures",
+                        to="crimestats.crimetype",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["area", "crime_type__display_order", "year"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("area", "crime_type", "year"), name="one_figure_per_area_type_year"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("count__gte", 0)), name="count_not_negative"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='CountyPosition',
+            name="CountyPosition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('year', models.PositiveSmallIntegerField()),
-                ('position', models.PositiveSmallIntegerField(blank=True, help_text='Empty where no position was published (“--”).', null=True)),
-                ('tied', models.BooleanField(default=False, help_text='Shares the position (“=3”).')),
-                ('area', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='county_positions', to='crimestats.area')),
-                ('crime_type', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='county_positions', to='crimestats.crimetype')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("year", models.PositiveSmallIntegerField()),
+                (
+                    "position",
+                    models.PositiveSmallIntegerField(
+                        blank=True,
+                        help_text="Empty where no position was published (“--”).",
+                        null=True,
+                    ),
+                ),
+                (
+                    "tied",
+                    models.BooleanField(default=False, help_text="Shares the position (“=3”)."),
+                ),
+                (
+                    "area",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="county_positions",
+                        to="crimestats.area",
+                    ),
+                ),
+                (
+                    "crime_type",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="county_positions",
+                        to="crimestats.crimetype",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['area', 'crime_type__display_order', 'year'],
-                'constraints': [models.UniqueConstraint(fields=('area', 'crime_type', 'year'), name='one_position_per_area_type_year'), models.CheckConstraint(condition=models.Q(('position__isnull', True), ('position__gte', 1), _connector='OR'), name='position_at_least_1'), models.CheckConstraint(condition=models.Q(('position__isnull', False), ('tied', False), _connector='OR'), name='no_tie_without_position')],
+                "ordering": ["area", "crime_type__display_order", "year"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("area", "crime_type", "year"),
+                        name="one_position_per_area_type_year",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("position__isnull", True), ("position__gte", 1), _connector="OR"
+                        ),
+                        name="position_at_least_1",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("position__isnull", False), ("tied", False), _connector="OR"
+                        ),
+                        name="no_tie_without_position",
+                    ),
+                ],
             },
         ),
     ]

@@ -7,7 +7,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -16,122 +15,326 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalPlan',
+            name="HistoricalPlan",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('partnership', models.CharField(max_length=200)),
-                ('financial_year', models.PositiveSmallIntegerField(help_text='The year the plan starts: 2022 for 2022/23.')),
-                ('title', models.CharField(max_length=300)),
-                ('signed_off', models.DateField(blank=True, null=True)),
-                ('assessment_start', models.DateField(help_text='First day of the strategic assessment period.')),
-                ('assessment_end', models.DateField(help_text='Last day of the strategic assessment period.')),
-                ('state', models.CharField(choices=[('draft', 'Draft'), ('active', 'Active'), ('closed', 'Closed')], default='draft', max_length=10)),
-                ('return_due_days', models.PositiveSmallIntegerField(default=30, help_text='Days after a quarter ends that its returns are due.')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("partnership", models.CharField(max_length=200)),
+                (
+                    "financial_year",
+                    models.PositiveSmallIntegerField(
+                        help_text="The year the plan starts: 2022 for 2022/23."
+                    ),
+                ),
+                ("title", models.CharField(max_length=300)),
+                ("signed_off", models.DateField(blank=True, null=True)),
+                (
+                    "assessment_start",
+                    models.DateField(help_text="First day of the strategic assessment period."),
+                ),
+                (
+                    "assessment_end",
+                    models.DateField(help_text="Last day of the strategic assessment period."),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("active", "Active"), ("closed", "Closed")],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "return_due_days",
+                    models.PositiveSmallIntegerField(
+                        default=30, help_text="Days after a quarter ends that its returns are due."
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical plan',
-                'verbose_name_plural': 'historical plans',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical plan",
+                "verbose_name_plural": "historical plans",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Plan',
+            name="Plan",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('partnership', models.CharField(max_length=200)),
-                ('financial_year', models.PositiveSmallIntegerField(help_text='The year the plan starts: 2022 for 2022/23.')),
-                ('title', models.CharField(max_length=300)),
-                ('signed_off', models.DateField(blank=True, null=True)),
-                ('assessment_start', models.DateField(help_text='First day of the strategic assessment period.')),
-                ('assessment_end', models.DateField(help_text='Last day of the strategic assessment period.')),
-                ('state', models.CharField(choices=[('draft', 'Draft'), ('active', 'Active'), ('closed', 'Closed')], default='draft', max_length=10)),
-                ('return_due_days', models.PositiveSmallIntegerField(default=30, help_text='Days after a quarter ends that its returns are due.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("partnership", models.CharField(max_length=200)),
+                (
+                    "financial_year",
+                    models.PositiveSmallIntegerField(
+                        help_text="The year the plan starts: 2022 for 2022/23."
+                    ),
+                ),
+                ("title", models.CharField(max_length=300)),
+                ("signed_off", models.DateField(blank=True, null=True)),
+                (
+                    "assessment_start",
+                    models.DateField(help_text="First day of the strategic assessment period."),
+                ),
+                (
+                    "assessment_end",
+                    models.DateField(help_text="Last day of the strategic assessment period."),
+                ),
+                (
+                    "state",
+                    models.CharField(
+                        choices=[("draft", "Draft"), ("active", "Active"), ("closed", "Closed")],
+                        default="draft",
+                        max_length=10,
+                    ),
+                ),
+                (
+                    "return_due_days",
+                    models.PositiveSmallIntegerField(
+                        default=30, help_text="Days after a quarter ends that its returns are due."
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-financial_year', 'partnership'],
-                'constraints': [models.UniqueConstraint(fields=('partnership', 'financial_year'), name='one_plan_per_partnership_year')],
+                "ordering": ["-financial_year", "partnership"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("partnership", "financial_year"),
+                        name="one_plan_per_partnership_year",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalQuarter',
+            name="HistoricalQuarter",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField(choices=[(1, 'Q1'), (2, 'Q2'), (3, 'Q3'), (4, 'Q4')])),
-                ('is_open', models.BooleanField(default=False, help_text='Open quarters take returns.')),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('plan', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='priorities.plan')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "Q1"), (2, "Q2"), (3, "Q3"), (4, "Q4")]
+                    ),
+                ),
+                (
+                    "is_open",
+                    models.BooleanField(default=False, help_text="Open quarters take returns."),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="priorities.plan",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical quarter',
-                'verbose_name_plural': 'historical quarters',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical quarter",
+                "verbose_name_plural": "historical quarters",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalPriority',
+            name="HistoricalPriority",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField()),
-                ('title', models.CharField(help_text='As in the action plan heading.', max_length=300)),
-                ('short_title', models.CharField(help_text='As in the "Recommended Priorities" list.', max_length=200)),
-                ('rationale', models.TextField(blank=True, help_text="The strategic assessment's reasoning.")),
-                ('recommendation', models.TextField(blank=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('plan', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='priorities.plan')),
+                (
+                    "id",
+                    models.BigIntegerField(
+                        auto_created=True, blank=True, db_index=True, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveSmallIntegerField()),
+                (
+                    "title",
+                    models.CharField(help_text="As in the action plan heading.", max_length=300),
+                ),
+                (
+                    "short_title",
+                    models.CharField(
+                        help_text='As in the "Recommended Priorities" list.', max_length=200
+                    ),
+                ),
+                (
+                    "rationale",
+                    models.TextField(blank=True, help_text="The strategic assessment's reasoning."),
+                ),
+                ("recommendation", models.TextField(blank=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(
+                        choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="priorities.plan",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical priority',
-                'verbose_name_plural': 'historical priorities',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical priority",
+                "verbose_name_plural": "historical priorities",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Priority',
+            name="Priority",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField()),
-                ('title', models.CharField(help_text='As in the action plan heading.', max_length=300)),
-                ('short_title', models.CharField(help_text='As in the "Recommended Priorities" list.', max_length=200)),
-                ('rationale', models.TextField(blank=True, help_text="The strategic assessment's reasoning.")),
-                ('recommendation', models.TextField(blank=True)),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='priorities', to='priorities.plan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("number", models.PositiveSmallIntegerField()),
+                (
+                    "title",
+                    models.CharField(help_text="As in the action plan heading.", max_length=300),
+                ),
+                (
+                    "short_title",
+                    models.CharField(
+                        help_text='As in the "Recommended Priorities" list.', max_length=200
+                    ),
+                ),
+                (
+                    "rationale",
+                    models.TextField(blank=True, help_text="The strategic assessment's reasoning."),
+                ),
+                ("recommendation", models.TextField(blank=True)),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="priorities",
+                        to="priorities.plan",
+                    ),
+                ),
             ],
             options={
-                'verbose_name_plural': 'priorities',
-                'ordering': ['plan', 'number'],
-                'constraints': [models.UniqueConstraint(fields=('plan', 'number'), name='unique_priority_number')],
+                "verbose_name_plural": "priorities",
+                "ordering": ["plan", "number"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("plan", "number"), name="unique_priority_number"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Quarter',
+            name="Quarter",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('number', models.PositiveSmallIntegerField(choices=[(1, 'Q1'), (2, 'Q2'), (3, 'Q3'), (4, 'Q4')])),
-                ('is_open', models.BooleanField(default=False, help_text='Open quarters take returns.')),
-                ('plan', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='quarters', to='priorities.plan')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "number",
+                    models.PositiveSmallIntegerField(
+                        choices=[(1, "Q1"), (2, "Q2"), (3, "Q3"), (4, "Q4")]
+                    ),
+                ),
+                (
+                    "is_open",
+                    models.BooleanField(default=False, help_text="Open quarters take returns."),
+                ),
+                (
+                    "plan",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="quarters",
+                        to="priorities.plan",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['plan', 'number'],
-                'constraints': [models.UniqueConstraint(fields=('plan', 'number'), name='unique_quarter_number'), models.CheckConstraint(condition=models.Q(('number__gte', 1), ('number__lte', 4)), name='quarter_number_1_to_4')],
+                "ordering": ["plan", "number"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("plan", "number"), name="unique_quarter_number"
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("number__gte", 1), ("number__lte", 4)),
+                        name="quarter_number_1_to_4",
+                    ),
+                ],
             },
         ),
     ]

@@ -1,0 +1,197 @@
+from django import forms
+
+from .models import MAX_COUNT, Metric, QuarterlyReturn
+
+RAG = QuarterlyReturn.RAG
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+def metric_field_name(metric: Metric) -> str:
+    return f"metric_{metric.pk}"
+
+
+class ReturnForm(forms.Form):
+    """A partner's quarterly return: one input per metric, a narrative and a RAG status.
+
+    Save draft checks only what is typed; Submit also requires every metric, the narrative
+    and the RAG status. The version is the one the user opened; it is compared, never saved.
+    """
+
+    narrative = forms.CharField(
+        label="Progress this quarter",
+        help_text="What was done, what changed and what is planned next.",
+        required=False,
+        max_length=10_000,
+        widget=forms.Textarea(attrs={"rows": 8}),
+        error_messages={"max_length": "Progress must be 10,000 characters or fewer"},
+    )
+    rag = forms.ChoiceField(
+        label="RAG status",
+        choices=RAG.choices,
+        required=False,
+        widget=forms.RadioSelect,
+        error_messages={"invalid_choice": "Select a RAG status from the list"},
+    )
+    rag_reason = forms.CharField(
+        label="Reason for a red or amber status",
+        help_text="One line: what is holding the action back.",
+        required=False,
+        max_length=300,
+        error_messages={"max_length": "The reason must be 300 characters or fewer"},
+    )
+    version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=0, max_value=2**31 - 1
+    )
+
+    def __init__(self, *args, metrics, submitting=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.metrics = list(metrics)
+        self.submitting = submitting
+        for metric in self.metrics:
+            self.fields[metric_field_name(metric)] = self.metric_field(metric)
+        # Metrics first, as the measure is read first; then narrative and RAG.
+        self.order_fields([metric_field_name(m) for m in self.metrics])
+
+    @staticmethod
+    def metric_field(metric: Metric) -> forms.Field:
+        name = metric.name
+        if metric.kind == Metric.Kind.COUNT:
+            return forms.IntegerField(
+                label=name,
+                required=False,
+                min_value=0,
+                max_value=MAX_COUNT,
+                widget=forms.TextInput(
+                    attrs={"inputmode": "numeric", "class": "govuk-input--width-10"}
+                ),
+                error_messages={
+                    "invalid": f"{name} must be a whole number, like 12",
+                    "min_value": f"{name} must be 0 or more",
+                    "max_value": f"{name} must be {MAX_COUNT:,} or fewer",
+                },
+            )
+        if metric.kind == Metric.Kind.YES_NO:
+            return forms.ChoiceField(
+                label=name,
+                choices=YES_NO,
+                required=False,
+                widget=forms.RadioSelect,
+                error_messages={"invalid_choice": f"Select yes or no for {name.lower()}"},
+            )
+        return forms.CharField(
+            label=name,
+            required=False,
+            max_length=2_000,
+            widget=forms.Textarea(attrs={"rows": 3}),
+            error_messages={"max_length": f"{name} must be 2,000 characters or fewer"},
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        rag = cleaned.get("rag")
+        if rag in (RAG.RED, RAG.AMBER) and not cleaned.get("rag_reason", "").strip():
+            self.add_error("rag_reason", "Enter the reason for a red or amber status")
+        if self.submitting:
+            for metric in self.metrics:
+                field = metric_field_name(metric)
+                if field not in self.errors and cleaned.get(field) in (None, ""):
+                    verb = "Select" if metric.kind == Metric.Kind.YES_NO else "Enter"
+                    self.add_error(field, f"{verb} {metric.name.lower()} before you submit")
+            if "narrative" not in self.errors and not cleaned.get("narrative", "").strip():
+                self.add_error("narrative", "Enter the progress this quarter before you submit")
+            if "rag" not in self.errors and not rag:
+                self.add_error("rag", "Select a RAG status before you submit")
+        return cleaned
+
+    def values(self) -> dict:
+        """Metric values keyed by metric id, leaving out what was left blank."""
+        values = {}
+        for metric in self.metrics:
+            value = self.cleaned_data.get(metric_field_name(metric))
+            if value not in (None, ""):
+                values[str(metric.pk)] = value
+        return values
+
+    @classmethod
+    def initial_from(cls, quarterly_return: QuarterlyReturn | None, metrics) -> dict:
+        if quarterly_return is None:
+            return {"version": ""}
+        initial = {
+            "narrative": quarterly_return.narrative,
+            "rag": quarterly_return.rag,
+            "rag_reason": quarterly_return.rag_reason,
+            "version": quarterly_return.version,
+        }
+        for metric in metrics:
+            initial[metric_field_name(metric)] = quarterly_return.values.get(str(metric.pk))
+        return initial
+
+
+class ReasonForm(forms.Form):
+    """Send back or reopen: the reason is required and is shown to the partner."""
+
+    reason = forms.CharField(
+        label="Reason",
+        max_length=5_000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={
+            "required": "Enter the reason, so the agency knows what to change",
+            "max_length": "The reason must be 5,000 characters or fewer",
+        },
+    )
+    version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=0, max_value=2**31 - 1
+    )
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if not reason:
+            raise forms.ValidationError("Enter the reason, so the agency knows what to change")
+        return reason
+
+
+class ApproveForm(forms.Form):
+    version = forms.IntegerField(
+        widget=forms.HiddenInput, required=False, min_value=0, max_value=2**31 - 1
+    )
+
+
+class LockExceptionForm(forms.Form):
+    quarter = forms.ModelChoiceField(
+        queryset=None,
+        label="Closed quarter",
+        empty_label=None,
+        error_messages={
+            "required": "Select the quarter",
+            "invalid_choice": "Select a closed quarter",
+        },
+    )
+    action = forms.ModelChoiceField(
+        queryset=None,
+        label="Action",
+        error_messages={"required": "Select the action", "invalid_choice": "Select the action"},
+    )
+    agency = forms.ModelChoiceField(
+        queryset=None,
+        label="Agency",
+        error_messages={"required": "Select the agency", "invalid_choice": "Select the agency"},
+    )
+    reason = forms.CharField(
+        label="Reason",
+        max_length=300,
+        error_messages={
+            "required": "Enter the reason for reopening",
+            "max_length": "The reason must be 300 characters or fewer",
+        },
+    )
+
+    def __init__(self, *args, plan, **kwargs):
+        from .models import Action, Agency
+
+        super().__init__(*args, **kwargs)
+        self.fields["quarter"].queryset = plan.quarters.filter(is_open=False).select_related("plan")
+        self.fields["action"].queryset = Action.objects.in_plan(plan).with_plan_order()
+        self.fields["action"].label_from_instance = lambda action: (
+            f"{action.ref} {action.description[:70]}"
+        )
+        self.fields["agency"].queryset = Agency.objects.active().order_by("name")

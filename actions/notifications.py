@@ -1,0 +1,58 @@
+"""E-mails to partner agencies about their returns."""
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.template.loader import render_to_string
+from django.urls import reverse
+
+
+def agency_recipients(agency) -> list[str]:
+    return sorted(
+        agency.members.filter(is_active=True).exclude(email="").values_list("email", flat=True)
+    )
+
+
+def _send(template: str, subject: str, recipients: list[str], context: dict) -> int:
+    if not recipients:
+        return 0
+    body = render_to_string(template, context | {"site_url": settings.SITE_URL})
+    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
+
+
+def return_approved(quarterly_return) -> int:
+    return _send(
+        "actions/email/return_approved.txt",
+        f"Return approved: action {quarterly_return.action.ref}, {quarterly_return.quarter.label}",
+        agency_recipients(quarterly_return.agency),
+        {"return": quarterly_return, "url": reverse("return_detail", args=[quarterly_return.pk])},
+    )
+
+
+def return_sent_back(quarterly_return) -> int:
+    return _send(
+        "actions/email/return_sent_back.txt",
+        f"Return sent back: action {quarterly_return.action.ref}, {quarterly_return.quarter.label}",
+        agency_recipients(quarterly_return.agency),
+        {"return": quarterly_return, "url": reverse("return_detail", args=[quarterly_return.pk])},
+    )
+
+
+def reminder(agency, quarter, actions, stage) -> int:
+    overdue = stage == "overdue"
+    subject = (
+        f"Overdue: {len(actions)} return{'s' if len(actions) != 1 else ''} for {quarter.label}"
+        if overdue
+        else f"Due by {quarter.due:%d %B %Y}: returns for {quarter.label}"
+    )
+    return _send(
+        "actions/email/reminder.txt",
+        subject,
+        agency_recipients(agency),
+        {
+            "agency": agency,
+            "quarter": quarter,
+            "actions": actions,
+            "overdue": overdue,
+            "url": reverse("home"),
+        },
+    )

@@ -1,0 +1,204 @@
+"""The return workflow's transitions: save, submit, approve, send back, reopen.
+
+Each runs in one transaction, locks the return row, checks the state it starts from and
+the version the user saw, raises ReturnError with a message for the user when it cannot
+go ahead, records who did it and why in the history, and queues the e-mail.
+"""
+
+import logging
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from csp import permissions
+from priorities.models import Quarter
+
+from . import notifications
+from .models import Action, Agency, LockException, QuarterlyReturn
+
+audit = logging.getLogger("csp.audit")
+State = QuarterlyReturn.State
+
+
+class ReturnError(Exception):
+    """A transition that cannot happen; the message is for the user."""
+
+
+class StaleReturn(ReturnError):
+    """Someone else saved the return after this user opened it."""
+
+
+class AlreadySubmitted(ReturnError):
+    """The return is waiting for review (a second click on Submit lands here)."""
+
+
+def _locked(quarterly_return: QuarterlyReturn) -> QuarterlyReturn:
+    return QuarterlyReturn.objects.select_for_update().get(pk=quarterly_return.pk)
+
+
+def _check_version(current: QuarterlyReturn, seen_version: int | None) -> None:
+    if seen_version is not None and current.version != seen_version:
+        who = current.updated_by or "someone else"
+        raise StaleReturn(
+            f"{who} changed this return at {timezone.localtime(current.updated_at):%H:%M on %d %B %Y} "
+            "after you opened it. Your changes have not been saved; they are still in the "
+            "form below. Check the latest version, then save again."
+        )
+
+
+def _save(quarterly_return: QuarterlyReturn, user, reason: str) -> None:
+    quarterly_return.version += 1
+    quarterly_return.updated_by = user
+    quarterly_return._change_reason = reason
+    quarterly_return.save()
+    audit.info(
+        "return %s %s by %s: %s", quarterly_return.pk, quarterly_return.state, user.username, reason
+    )
+
+
+@transaction.atomic
+def save_return(
+    user,
+    action: Action,
+    agency: Agency,
+    quarter: Quarter,
+    *,
+    values: dict,
+    narrative: str,
+    rag: str,
+    rag_reason: str,
+    seen_version: int | None,
+    submit: bool,
+) -> QuarterlyReturn:
+    """Save a draft of, or submit, an agency's return; create it on first save."""
+    if not permissions.may_report_for(user, action, agency):
+        raise ReturnError("You cannot report for this agency on this action.")
+    if not permissions.quarter_takes_entries(user, quarter, action, agency):
+        raise ReturnError(f"{quarter.label} is closed for returns.")
+    quarterly_return = (
+        QuarterlyReturn.objects.select_for_update()
+        .filter(action=action, agency=agency, quarter=quarter)
+        .first()
+    )
+    if quarterly_return is None:
+        if seen_version is not None:
+            raise StaleReturn("This return has been removed since you opened it.")
+        quarterly_return = QuarterlyReturn(
+            action=action, agency=agency, quarter=quarter, created_by=user, version=0
+        )
+    else:
+        # State before version: a double-clicked Submit finds the return already submitted.
+        if quarterly_return.state == State.SUBMITTED:
+            raise AlreadySubmitted("This return has been submitted and is waiting for review.")
+        if quarterly_return.state == State.APPROVED:
+            raise ReturnError("This return has been approved and can no longer be changed.")
+        _check_version(quarterly_return, seen_version)
+
+    quarterly_return.values = values
+    quarterly_return.narrative = narrative
+    quarterly_return.rag = rag
+    quarterly_return.rag_reason = rag_reason
+    if submit:
+        quarterly_return.state = State.SUBMITTED
+        quarterly_return.submitted_by = user
+        quarterly_return.submitted_at = timezone.now()
+        reason = "Submitted"
+    else:
+        reason = "Draft saved"
+    try:
+        with transaction.atomic():
+            _save(quarterly_return, user, reason)
+    except IntegrityError as error:
+        # Someone else started this return a moment ago: theirs stands, this is refused.
+        raise StaleReturn(
+            "Someone else started this return while you were filling it in. Your changes "
+            "have not been saved; they are still in the form below."
+        ) from error
+    return quarterly_return
+
+
+def _review(user, quarterly_return, seen_version, expected: str, verb: str) -> QuarterlyReturn:
+    if not permissions.may(user, permissions.Capability.REVIEW_RETURNS):
+        raise ReturnError("Only the community safety manager can review returns.")
+    current = _locked(quarterly_return)
+    _check_version(current, seen_version)
+    if current.state != expected:
+        raise ReturnError(
+            f"This return is {current.get_state_display().lower()}, so it cannot be {verb}."
+        )
+    return current
+
+
+@transaction.atomic
+def approve_return(user, quarterly_return, *, seen_version: int | None) -> QuarterlyReturn:
+    current = _review(user, quarterly_return, seen_version, State.SUBMITTED, "approved")
+    current.state = State.APPROVED
+    current.reviewed_by = user
+    current.reviewed_at = timezone.now()
+    current.reviewer_comment = ""
+    _save(current, user, "Approved")
+    transaction.on_commit(lambda: notifications.return_approved(current))
+    return current
+
+
+@transaction.atomic
+def send_back(user, quarterly_return, *, comment: str, seen_version: int | None) -> QuarterlyReturn:
+    comment = comment.strip()
+    if not comment:
+        raise ReturnError("Enter the reason for sending the return back.")
+    current = _review(user, quarterly_return, seen_version, State.SUBMITTED, "sent back")
+    current.state = State.SENT_BACK
+    current.reviewed_by = user
+    current.reviewed_at = timezone.now()
+    current.reviewer_comment = comment
+    _save(current, user, f"Sent back: {comment}")
+    transaction.on_commit(lambda: notifications.return_sent_back(current))
+    return current
+
+
+@transaction.atomic
+def reopen_return(user, quarterly_return, *, reason: str, seen_version: int | None):
+    """Take an approved return back to the agency for correction."""
+    reason = reason.strip()
+    if not reason:
+        raise ReturnError("Enter the reason for reopening the return.")
+    current = _review(user, quarterly_return, seen_version, State.APPROVED, "reopened")
+    current.state = State.SENT_BACK
+    current.reviewed_by = user
+    current.reviewed_at = timezone.now()
+    current.reviewer_comment = reason
+    _save(current, user, f"Reopened: {reason}")
+    transaction.on_commit(lambda: notifications.return_sent_back(current))
+    return current
+
+
+@transaction.atomic
+def set_quarter_open(user, quarter: Quarter, is_open: bool) -> Quarter:
+    if not permissions.may(user, permissions.Capability.REVIEW_RETURNS):
+        raise ReturnError("Only the community safety manager can open or close quarters.")
+    quarter = Quarter.objects.select_for_update().get(pk=quarter.pk)
+    if quarter.is_open != is_open:
+        quarter.is_open = is_open
+        quarter._change_reason = "Opened" if is_open else "Closed"
+        quarter.save()
+        audit.info("quarter %s %s by %s", quarter, "opened" if is_open else "closed", user.username)
+    return quarter
+
+
+@transaction.atomic
+def grant_lock_exception(user, quarter, action, agency, *, reason: str) -> LockException:
+    reason = reason.strip()
+    if not permissions.may(user, permissions.Capability.REVIEW_RETURNS):
+        raise ReturnError("Only the community safety manager can reopen a closed quarter.")
+    if not reason:
+        raise ReturnError("Enter the reason for reopening this return.")
+    if quarter.is_open:
+        raise ReturnError(f"{quarter.label} is open; no exception is needed.")
+    exception, _ = LockException.objects.update_or_create(
+        quarter=quarter,
+        action=action,
+        agency=agency,
+        defaults={"reason": reason, "granted_by": user},
+    )
+    audit.info("lock exception %s granted by %s: %s", exception, user.username, reason)
+    return exception

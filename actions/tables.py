@@ -1,0 +1,36 @@
+import django_tables2 as tables
+from django.urls import reverse
+
+from .models import QuarterlyReturn
+
+
+class ReviewTable(tables.Table):
+    ref = tables.Column(
+        verbose_name="Action",
+        accessor="action__ref",
+        order_by=("action__priority__number", "action__number"),
+        linkify=lambda record: reverse("return_detail", args=[record.pk]),
+    )
+    description = tables.Column(
+        verbose_name="Description", accessor="action__description", orderable=False
+    )
+    agency = tables.Column(verbose_name="Agency", accessor="agency__name")
+    quarter = tables.Column(
+        verbose_name="Quarter",
+        accessor="quarter__label",
+        order_by=("quarter__plan__financial_year", "quarter__number"),
+    )
+    rag = tables.Column(verbose_name="RAG status")
+    submitted_at = tables.DateTimeColumn(verbose_name="Submitted", format="j M Y H:i")
+
+    class Meta:
+        model = QuarterlyReturn
+        fields = ("ref", "description", "agency", "quarter", "rag", "submitted_at")
+        order_by = ("submitted_at",)
+        empty_text = "No returns are waiting for review."
+
+    def render_description(self, value):
+        return value if len(value) <= 90 else value[:89] + "…"
+
+    def render_rag(self, record):
+        return record.get_rag_display() or "Not given"
