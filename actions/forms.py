@@ -115,7 +115,7 @@ class ReturnForm(forms.Form):
     @classmethod
     def initial_from(cls, quarterly_return: QuarterlyReturn | None, metrics) -> dict:
         if quarterly_return is None:
-            return {"version": ""}
+            return {"version": 0}  # none yet: a return started meanwhile is refused
         initial = {
             "narrative": quarterly_return.narrative,
             "rag": quarterly_return.rag,

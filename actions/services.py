@@ -46,10 +46,23 @@ def _check_version(current: QuarterlyReturn, seen_version: int | None) -> None:
         )
 
 
+# simple_history's change reason column holds 100 characters; the full comment is kept on
+# the return itself (reviewer_comment), which the history also records.
+CHANGE_REASON_LENGTH = 100
+
+
+def _change_reason(reason: str) -> str:
+    if len(reason) <= CHANGE_REASON_LENGTH:
+        return reason
+    return reason[: CHANGE_REASON_LENGTH - 1] + "…"
+
+
 def _save(quarterly_return: QuarterlyReturn, user, reason: str) -> None:
     quarterly_return.version += 1
     quarterly_return.updated_by = user
-    quarterly_return._change_reason = reason
+    # Set explicitly: outside a request (commands, tests) the history middleware knows no user.
+    quarterly_return._history_user = user
+    quarterly_return._change_reason = _change_reason(reason)
     quarterly_return.save()
     audit.info(
         "return %s %s by %s: %s", quarterly_return.pk, quarterly_return.state, user.username, reason
@@ -75,9 +88,12 @@ def save_return(
         raise ReturnError("You cannot report for this agency on this action.")
     if not permissions.quarter_takes_entries(user, quarter, action, agency):
         raise ReturnError(f"{quarter.label} is closed for returns.")
+    # Ordered by pk alone: the default ordering joins the action, agency, quarter, priority
+    # and plan, and FOR UPDATE would lock those rows too.
     quarterly_return = (
         QuarterlyReturn.objects.select_for_update()
         .filter(action=action, agency=agency, quarter=quarter)
+        .order_by("pk")
         .first()
     )
     if quarterly_return is None:
@@ -121,11 +137,12 @@ def _review(user, quarterly_return, seen_version, expected: str, verb: str) -> Q
     if not permissions.may(user, permissions.Capability.REVIEW_RETURNS):
         raise ReturnError("Only the community safety manager can review returns.")
     current = _locked(quarterly_return)
-    _check_version(current, seen_version)
+    # State before version: a double-clicked Approve is told the return is approved.
     if current.state != expected:
         raise ReturnError(
             f"This return is {current.get_state_display().lower()}, so it cannot be {verb}."
         )
+    _check_version(current, seen_version)
     return current
 
 
@@ -180,6 +197,7 @@ def set_quarter_open(user, quarter: Quarter, is_open: bool) -> Quarter:
     if quarter.is_open != is_open:
         quarter.is_open = is_open
         quarter._change_reason = "Opened" if is_open else "Closed"
+        quarter._history_user = user
         quarter.save()
         audit.info("quarter %s %s by %s", quarter, "opened" if is_open else "closed", user.username)
     return quarter

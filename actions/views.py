@@ -141,6 +141,11 @@ def return_edit(request: HttpRequest, quarter_pk: int, action_pk: int, agency_pk
         submitting = "submit" in request.POST
         form = ReturnForm(request.POST, metrics=metrics, submitting=submitting)
         if form.is_valid():
+            seen_version = form.cleaned_data["version"]
+            if seen_version == 0 and existing is None:
+                # Opened before there was a return and still none: a new one. Where one
+                # has been started since, 0 is stale and the service refuses it.
+                seen_version = None
             try:
                 saved = services.save_return(
                     request.user,
@@ -151,7 +156,7 @@ def return_edit(request: HttpRequest, quarter_pk: int, action_pk: int, agency_pk
                     narrative=form.cleaned_data["narrative"],
                     rag=form.cleaned_data["rag"],
                     rag_reason=form.cleaned_data["rag_reason"].strip(),
-                    seen_version=form.cleaned_data["version"],
+                    seen_version=seen_version,
                     submit=submitting,
                 )
             except services.AlreadySubmitted as error:

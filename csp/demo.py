@@ -1,9 +1,15 @@
-"""Demo accounts (and, later, demo returns) for trying the app. Never for production."""
+"""Demo accounts and demo returns for trying the app. Never for production."""
+
+import copy
+import datetime
+import random
 
 from django.db import transaction
+from django.utils import timezone
 
 from accounts.models import Role, User
-from actions.models import Agency
+from actions.models import Action, Agency, Metric, QuarterlyReturn
+from priorities.models import Plan
 
 DEMO_PASSWORD = "csp-demo-2022"
 
@@ -35,3 +41,263 @@ def create_demo_accounts() -> list[User]:
             user.agencies.add(Agency.objects.get(name=agency_name))
         users.append(user)
     return users
+
+
+# Demo returns ----------------------------------------------------------------------------
+
+DEMO_YEAR = 2022
+DEMO_QUARTERS = (1, 2, 3)  # Q4 stays open and empty, for trying the return form
+# Per quarter: how likely a lead agency's return is approved, sent back, submitted (and
+# waiting for review) or missing. The latest quarter has more waiting and more missing.
+OUTCOMES = ("approved", "sent_back", "submitted", "missing")
+OUTCOME_WEIGHTS = {
+    1: (82, 6, 4, 8),
+    2: (76, 8, 6, 10),
+    3: (55, 10, 20, 15),
+}
+RAG_WEIGHTS = {
+    QuarterlyReturn.RAG.GREEN: 72,
+    QuarterlyReturn.RAG.AMBER: 20,
+    QuarterlyReturn.RAG.RED: 8,
+}
+NARRATIVES = {
+    QuarterlyReturn.RAG.GREEN: [
+        "Delivery on track; activity in line with the plan for the quarter.",
+        "Work progressing as planned with good partner attendance.",
+        "On target. Feedback from participants has been positive.",
+        "All planned sessions delivered; referrals steady compared with last quarter.",
+    ],
+    QuarterlyReturn.RAG.AMBER: [
+        "Most planned activity delivered, with some sessions moved to next quarter.",
+        "Progress slower than planned; recovery plan agreed with partners.",
+        "Activity delivered in part; numbers below the level expected.",
+    ],
+    QuarterlyReturn.RAG.RED: [
+        "Activity paused this quarter; see reason for status.",
+        "Not delivered this quarter; the board will be updated at its next meeting.",
+    ],
+}
+RAG_REASONS = {
+    QuarterlyReturn.RAG.AMBER: [
+        "Staff vacancy slowed delivery this quarter.",
+        "Venue booking fell through; two sessions moved to next quarter.",
+        "Referral numbers below the expected level.",
+        "Waiting for data from the county team.",
+    ],
+    QuarterlyReturn.RAG.RED: [
+        "Funding for the post has not yet been confirmed.",
+        "Service paused while the contract is re-tendered.",
+        "Officers redeployed to a major operation for most of the quarter.",
+    ],
+}
+SEND_BACK_COMMENTS = [
+    "Please give this quarter's figures only; these look like year-to-date totals.",
+    "The narrative does not say what changed since last quarter. Please add a sentence.",
+    "Please give Tunbridge Wells figures only, not the West Kent total.",
+    "Please explain the amber status in the reason box.",
+    "The count of sessions is blank. Please add it, even if it is 0.",
+]
+TEXT_VALUES = [
+    "School assemblies and community events",
+    "Town centre, the Pantiles and Southborough",
+    "Paddock Wood and Cranbrook",
+    "Drop-in sessions at the Town Hall",
+    "Joint patrols in the town centre",
+]
+# Believable quarterly counts: the first range whose words appear in the metric's name.
+COUNT_RANGES = [
+    (
+        (1, 12),
+        "programmes events operations campaigns projects bids sessions schools gangs "
+        "locations kits deployments presentations arrested",
+    ),
+    ((60, 140), "calls"),
+    ((80, 200), "hours"),
+    ((20, 120), "students attendees people"),
+    ((10, 60), "referrals individuals perpetrators engagements reports"),
+]
+DEFAULT_COUNT_RANGE = (5, 40)
+
+
+def demo_count(metric: Metric, action_ref: str, rng: random.Random) -> int:
+    words = set(metric.name.lower().split())
+    low, high = next(
+        (bounds for bounds, names in COUNT_RANGES if words & set(names.split())),
+        DEFAULT_COUNT_RANGE,
+    )
+    # Each metric runs at a similar level every quarter: a base drawn for the metric
+    # alone, varied by up to a quarter either way.
+    base = random.Random(f"demo-metric:{action_ref}:{metric.name}").randint(low, high)
+    return max(0, round(base * rng.uniform(0.75, 1.25)))
+
+
+def demo_values(action: Action, metrics: list[Metric], rng: random.Random) -> dict[str, object]:
+    values = {}
+    for metric in metrics:
+        if metric.kind == Metric.Kind.COUNT:
+            values[str(metric.pk)] = demo_count(metric, action.ref, rng)
+        elif metric.kind == Metric.Kind.YES_NO:
+            values[str(metric.pk)] = "yes" if rng.random() < 0.8 else "no"
+        else:
+            values[str(metric.pk)] = rng.choice(TEXT_VALUES)
+    return values
+
+
+def working_time(rng: random.Random, first: datetime.date, last: datetime.date):
+    """An office-hours moment on a weekday from ``first`` to ``last`` (a span of five
+    days or more always holds a weekday)."""
+    days = [
+        first + datetime.timedelta(days=offset)
+        for offset in range((last - first).days + 1)
+        if (first + datetime.timedelta(days=offset)).weekday() < 5
+    ]
+    moment = datetime.datetime.combine(
+        rng.choice(days), datetime.time(rng.randint(9, 16), rng.randrange(0, 60, 5))
+    )
+    return timezone.make_aware(moment)
+
+
+def demo_plan() -> Plan:
+    from csp import seed
+
+    partnership = seed.read_json(seed.PLAN_FILE)["plan"]["partnership"]
+    return Plan.objects.get(partnership=partnership, financial_year=DEMO_YEAR)
+
+
+@transaction.atomic
+def create_demo_returns(plan: Plan | None = None) -> list[QuarterlyReturn]:
+    """Believable returns for Q1 to Q3 of the 2022/23 plan, with Q4 left open and empty.
+
+    Deterministic (each action, agency and quarter draws from its own fixed seed) and
+    idempotent: a pair that already has a return for a quarter is left alone, so running
+    it again creates nothing. Needs the demo accounts. Returns the returns it created.
+    """
+    plan = plan or demo_plan()
+    users = {
+        user.username: user
+        for user in User.objects.filter(username__in=[account[0] for account in DEMO_ACCOUNTS])
+    }
+    if "manager" not in users:
+        raise RuntimeError("Create the demo accounts (create_demo_accounts) first.")
+    manager = users["manager"]
+    # Partners submit their own agency's returns; the manager enters the rest on their behalf.
+    submitter_for = {
+        agency: users[username]
+        for username, _, _, _, agency, _ in DEMO_ACCOUNTS
+        if agency and username in users
+    }
+
+    quarters = {quarter.number: quarter for quarter in plan.quarters.all()}
+    for number, quarter in quarters.items():
+        if quarter.is_open != (number == 4):
+            quarter.is_open = number == 4
+            quarter._change_reason = "Demo data: Q4 open, Q1 to Q3 closed"
+            quarter._history_user = manager
+            quarter.save(update_fields=["is_open"])
+
+    actions = list(Action.objects.in_plan(plan).with_plan_order().prefetch_related("metrics"))
+    agencies = Agency.objects.in_bulk(
+        Action.agencies.through.objects.filter(action__in=actions).values_list(
+            "agency_id", flat=True
+        )
+    )
+    leads = {}
+    for action_id, agency_id in Action.agencies.through.objects.filter(
+        action__in=actions
+    ).values_list("action_id", "agency_id"):
+        leads.setdefault(action_id, []).append(agencies[agency_id])
+    existing = set(
+        QuarterlyReturn.objects.filter(quarter__plan=plan).values_list(
+            "quarter_id", "action_id", "agency_id"
+        )
+    )
+
+    created = []
+    for number in DEMO_QUARTERS:
+        quarter = quarters[number]
+        for action in actions:
+            metrics = list(action.metrics.all())
+            for agency in sorted(leads.get(action.pk, []), key=lambda a: a.name):
+                rng = random.Random(f"demo-return:{number}:{action.ref}:{agency.name}")
+                outcome = rng.choices(OUTCOMES, OUTCOME_WEIGHTS[number])[0]
+                if outcome == "missing" or (quarter.pk, action.pk, agency.pk) in existing:
+                    continue
+                rag = rng.choices(list(RAG_WEIGHTS), list(RAG_WEIGHTS.values()))[0]
+                submitter = submitter_for.get(agency.name, manager)
+                # In the reporting window: after the quarter ends, and at least five days
+                # before the returns are due, leaving the manager time to review.
+                submitted_at = working_time(
+                    rng,
+                    quarter.end + datetime.timedelta(days=2),
+                    quarter.due - datetime.timedelta(days=5),
+                )
+                quarterly_return = QuarterlyReturn(
+                    action=action,
+                    agency=agency,
+                    quarter=quarter,
+                    values=demo_values(action, metrics, rng),
+                    narrative=f"Demo figures: {rng.choice(NARRATIVES[rag])}",
+                    rag=rag,
+                    rag_reason=rng.choice(RAG_REASONS.get(rag, [""])),
+                    state=QuarterlyReturn.State.SUBMITTED,
+                    created_by=submitter,
+                    updated_by=submitter,
+                    submitted_by=submitter,
+                    submitted_at=submitted_at,
+                    version=1,
+                )
+                if outcome != "submitted":
+                    # Reviewed within a week or so, and by the due date.
+                    submitted_on = submitted_at.date()
+                    quarterly_return.reviewed_at = working_time(
+                        rng,
+                        submitted_on + datetime.timedelta(days=1),
+                        min(submitted_on + datetime.timedelta(days=8), quarter.due),
+                    )
+                    quarterly_return.reviewed_by = quarterly_return.updated_by = manager
+                    quarterly_return.version = 2
+                    if outcome == "approved":
+                        quarterly_return.state = QuarterlyReturn.State.APPROVED
+                    else:
+                        quarterly_return.state = QuarterlyReturn.State.SENT_BACK
+                        quarterly_return.reviewer_comment = rng.choice(SEND_BACK_COMMENTS)
+                created.append(quarterly_return)
+
+    QuarterlyReturn.objects.bulk_create(created, batch_size=500)
+    # bulk_create stamps created_at and updated_at with now; bulk_update does not.
+    for quarterly_return in created:
+        quarterly_return.created_at = quarterly_return.submitted_at
+        quarterly_return.updated_at = quarterly_return.reviewed_at or quarterly_return.submitted_at
+    QuarterlyReturn.objects.bulk_update(created, ["created_at", "updated_at"], batch_size=500)
+    write_demo_history(created)
+    return created
+
+
+def write_demo_history(returns: list[QuarterlyReturn]) -> None:
+    """The audit trail the workflow would have left: "Submitted" by whoever entered the
+    return, then "Approved" or "Sent back: …" by the manager."""
+    submissions, reviews = [], []
+    for quarterly_return in returns:
+        submission = copy.copy(quarterly_return)
+        submission.state = QuarterlyReturn.State.SUBMITTED
+        submission.version = 1
+        submission.reviewer_comment = ""
+        submission.reviewed_by = submission.reviewed_at = None
+        submission.updated_by = quarterly_return.submitted_by
+        submission.updated_at = quarterly_return.submitted_at
+        submission._history_user = quarterly_return.submitted_by
+        submission._history_date = quarterly_return.submitted_at
+        submission._change_reason = "Submitted"
+        submissions.append(submission)
+        if quarterly_return.reviewed_at:
+            review = copy.copy(quarterly_return)
+            review._history_user = quarterly_return.reviewed_by
+            review._history_date = quarterly_return.reviewed_at
+            review._change_reason = (
+                "Approved"
+                if quarterly_return.state == QuarterlyReturn.State.APPROVED
+                else f"Sent back: {quarterly_return.reviewer_comment}"
+            )
+            reviews.append(review)
+    QuarterlyReturn.history.bulk_history_create(submissions, batch_size=500)
+    QuarterlyReturn.history.bulk_history_create(reviews, batch_size=500, update=True)

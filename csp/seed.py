@@ -106,8 +106,11 @@ def load_plan(path: Path = PLAN_FILE) -> Plan:
         if set(action.agencies.values_list("pk", flat=True)) != wanted:
             action.agencies.set(wanted)
         for order, metric in enumerate(row["metrics"], start=1):
-            upsert(Metric, {"action": action, "name": metric["name"]},
-                   {"kind": metric["kind"], "order": order})
+            upsert(
+                Metric,
+                {"action": action, "name": metric["name"]},
+                {"kind": metric["kind"], "order": order},
+            )
     return plan
 
 
@@ -140,8 +143,11 @@ def load_crime_statistics() -> None:
     for row in read_csv("crime_figures.csv"):
         upsert(
             CrimeFigure,
-            {"area": areas[row["area"]], "crime_type": crime_types[row["crime_type"]],
-             "year": int(row["year"])},
+            {
+                "area": areas[row["area"]],
+                "crime_type": crime_types[row["crime_type"]],
+                "year": int(row["year"]),
+            },
             {"count": int(row["count"])},
         )
 
@@ -149,7 +155,10 @@ def load_crime_statistics() -> None:
         position, tied = CountyPosition.parse(row["position"])
         upsert(
             CountyPosition,
-            {"area": areas[row["area"]], "crime_type": crime_types[row["crime_type"]],
-             "year": int(row["year"])},
+            {
+                "area": areas[row["area"]],
+                "crime_type": crime_types[row["crime_type"]],
+                "year": int(row["year"]),
+            },
             {"position": position, "tied": tied},
         )

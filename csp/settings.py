@@ -170,6 +170,14 @@ STORAGES = {
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = ["gds"]
 CRISPY_TEMPLATE_PACK = "gds"
+# GOV.UK classes for widgets crispy-forms-gds does not style itself.
+CRISPY_CLASS_CONVERTERS = {
+    "numberinput": "govuk-input",
+    "dateinput": "govuk-input",
+    "searchinput": "govuk-input",
+    "selectmultiple": "govuk-select",
+    "fileinput": "govuk-file-upload",
+}
 DJANGO_TABLES2_TEMPLATE = "django_tables2/govuk.html"
 
 EMAIL_BACKEND = os.environ.get(

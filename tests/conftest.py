@@ -58,6 +58,4 @@ def board_member(db):
 
 @pytest.fixture
 def admin_user(db):
-    return UserFactory(
-        username="admin", role=Role.MANAGER, is_superuser=True, is_staff=True
-    )
+    return UserFactory(username="admin", role=Role.MANAGER, is_superuser=True, is_staff=True)

@@ -8,12 +8,15 @@ class Command(BaseCommand):
     help = (
         "Load the published 2022/23 Tunbridge Wells plan, agencies, Kent districts and the "
         "strategic assessment's crime table. Safe to run again: it changes nothing the "
-        "second time. --demo also creates the demo accounts (development only)."
+        "second time. --demo also creates the demo accounts and demo returns for Q1 to Q3, "
+        "leaving Q4 open (development only)."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--demo", action="store_true", help="Also create demo accounts (refused when DEBUG is off)."
+            "--demo",
+            action="store_true",
+            help="Also create demo accounts and demo returns (refused when DEBUG is off).",
         )
 
     def handle(self, *args, demo_data=False, **options):
@@ -30,4 +33,8 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"Demo accounts: {', '.join(u.username for u in users)} "
                 f"(password {demo.DEMO_PASSWORD})."
+            )
+            returns = demo.create_demo_returns(plan)
+            self.stdout.write(
+                f"Demo returns: {len(returns)} created for Q1 to Q3 {plan.label}; Q4 open."
             )
