@@ -1,4 +1,5 @@
 from django.contrib import messages
+from django.db.models import Count, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -78,11 +79,12 @@ def _chosen_quarter(request, quarters):
 def agency_list(request: HttpRequest) -> HttpResponse:
     plan = Plan.objects.current()
     agencies = Agency.objects.active().order_by("name")
-    led = {}
     if plan:
-        for agency_id in Action.objects.in_plan(plan).values_list("agencies", flat=True):
-            led[agency_id] = led.get(agency_id, 0) + 1
-    rows = [(agency, led.get(agency.pk, 0)) for agency in agencies]
+        # Counted in the database: one query however many actions the plan holds.
+        agencies = agencies.annotate(
+            led=Count("actions", filter=Q(actions__priority__plan=plan), distinct=True)
+        )
+    rows = [(agency, getattr(agency, "led", 0)) for agency in agencies]
     return render(request, "actions/agency_list.html", {"plan": plan, "rows": rows})
 
 
