@@ -54,8 +54,12 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "returns": returns,
         "figure_rows": rows,
         "not_reported": [a for a in action.agencies.all() if a.pk not in reported],
+        # Partners fill in their own agencies' returns; the manager may fill in any lead
+        # agency's on its behalf.
         "reporting_agencies": list(reporting_agencies(request.user, action))
         if request.user.is_partner
+        else list(action.agencies.all())
+        if may(request.user, Capability.ENTER_RETURNS)
         else [],
     }
     if may(request.user, Capability.EDIT_PLAN):

@@ -1148,3 +1148,29 @@ def test_action_page_leaves_out_returns_the_reader_may_not_see(
         "Agency",
         agency("Look Ahead").short_name,
     ]
+
+
+def test_manager_fills_in_a_return_on_behalf_of_an_agency_from_the_action_page(
+    client, manager, plan
+):
+    q4 = open_q4(plan)
+    one_one, davss = action("1.1"), agency("DAVSS")
+    page = signed_in(client, manager).get(
+        reverse("action_detail", args=[one_one.pk]), {"quarter": 4}
+    )
+    links = document(page).xpath("//a[contains(., 'Fill in on behalf of DAVSS')]/@href")
+    assert links == [edit_url(q4, one_one, davss)]
+
+    response = client.post(links[0], complete_post())
+    saved = the_return(one_one, davss, q4)
+    assert response.status_code == 302
+    assert (saved.state, saved.submitted_by, saved.agency) == ("submitted", manager, davss)
+
+
+def test_board_is_offered_no_return_to_fill_in(client, board_member, plan):
+    open_q4(plan)
+    page = signed_in(client, board_member).get(
+        reverse("action_detail", args=[action("1.1").pk]), {"quarter": 4}
+    )
+    assert page.status_code == 200
+    assert "Fill in" not in page.content.decode()
