@@ -2,7 +2,9 @@ import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
 
-from actions.models import Action
+from actions.models import Action, QuarterlyReturn
+
+RAG_LABELS = dict(QuarterlyReturn.RAG.choices)
 
 
 class ActionTable(tables.Table):
@@ -18,10 +20,11 @@ class ActionTable(tables.Table):
     description = tables.Column(verbose_name="Action")
     lead_agencies = tables.Column(verbose_name="Lead agencies")
     measure = tables.Column(verbose_name="Measure")
+    latest_rag = tables.Column(verbose_name="RAG status", empty_values=())
 
     class Meta:
         model = Action
-        fields = ("ref", "priority", "description", "lead_agencies", "measure")
+        fields = ("ref", "priority", "description", "lead_agencies", "measure", "latest_rag")
         order_by = ("ref",)
         empty_text = "No actions match these filters."
         attrs = {"class": "govuk-table app-table--plan"}
@@ -31,3 +34,9 @@ class ActionTable(tables.Table):
 
     def value_ref(self, value):
         return value
+
+    def render_latest_rag(self, value):
+        return RAG_LABELS.get(value, "Not reported")
+
+    def value_latest_rag(self, value):
+        return RAG_LABELS.get(value, "Not reported")

@@ -1,0 +1,76 @@
+"""The action plan's RAG column and filter: the worst approved RAG of the newest quarter
+with approved returns; nothing unapproved shows."""
+
+import csv
+import io
+
+import pytest
+from django.urls import reverse
+
+from actions.models import Action, Agency, QuarterlyReturn
+from priorities.models import Quarter
+
+
+def action(ref):
+    priority, number = (int(part) for part in ref.split("."))
+    return Action.objects.get(
+        priority__plan__financial_year=2022, priority__number=priority, number=number
+    )
+
+
+def report(ref, agency_name, quarter_number, rag, state="approved"):
+    return QuarterlyReturn.objects.create(
+        action=action(ref),
+        agency=Agency.objects.get(name=agency_name),
+        quarter=Quarter.objects.get(plan__financial_year=2022, number=quarter_number),
+        rag=rag,
+        state=state,
+    )
+
+
+def exported_rag(client) -> dict[str, str]:
+    response = client.get(reverse("plan"), {"_export": "csv"})
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    header = rows[0]
+    return {row[0]: row[header.index("RAG status")] for row in rows[1:]}
+
+
+@pytest.fixture
+def reported(db):
+    report("1.1", "DAVSS", 2, "red")  # an older quarter: superseded by Q3
+    report("1.1", "DAVSS", 3, "green")
+    report("1.3", "DAVSS", 3, "green")
+    report("1.3", "Look Ahead", 3, "amber")  # two leads: the worst shows
+    report("1.4", "DAVSS", 3, "red", state="submitted")  # not approved: never shown
+
+
+@pytest.mark.django_db
+def test_plan_shows_the_worst_approved_rag_of_the_newest_reported_quarter(
+    client, board_member, reported
+):
+    client.force_login(board_member)
+    rag = exported_rag(client)
+    assert (rag["1.1"], rag["1.3"], rag["1.4"], rag["2.1"]) == (
+        "Green",
+        "Amber",
+        "Not reported",
+        "Not reported",
+    )
+    page = client.get(reverse("plan")).content.decode()
+    assert "RAG status (Q3 2022/23)" in page
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("rag", "refs"), [("amber", ["1.3"]), ("green", ["1.1"]), ("red", [])])
+def test_plan_filters_by_rag(client, board_member, reported, rag, refs):
+    client.force_login(board_member)
+    response = client.get(reverse("plan"), {"rag": rag, "_export": "csv"})
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert [row[0] for row in rows[1:]] == refs
+
+
+@pytest.mark.django_db
+def test_a_bad_rag_filter_is_a_page_not_an_error(client, board_member, reported):
+    client.force_login(board_member)
+    response = client.get(reverse("plan"), {"rag": "purple"})
+    assert response.status_code == 200
