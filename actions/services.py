@@ -158,35 +158,46 @@ def approve_return(user, quarterly_return, *, seen_version: int | None) -> Quart
     return current
 
 
-@transaction.atomic
-def send_back(user, quarterly_return, *, comment: str, seen_version: int | None) -> QuarterlyReturn:
-    comment = comment.strip()
-    if not comment:
-        raise ReturnError("Enter the reason for sending the return back.")
-    current = _review(user, quarterly_return, seen_version, State.SUBMITTED, "sent back")
+def _back_to_agency(user, quarterly_return, reason, seen_version, *, expected, verb, label):
+    """Return a return to its agency for correction, with the reason they will read."""
+    reason = reason.strip()
+    if not reason:
+        raise ReturnError(f"Enter the reason for {verb} the return.")
+    current = _review(user, quarterly_return, seen_version, expected, label)
     current.state = State.SENT_BACK
     current.reviewed_by = user
     current.reviewed_at = timezone.now()
-    current.reviewer_comment = comment
-    _save(current, user, f"Sent back: {comment}")
+    current.reviewer_comment = reason
+    _save(current, user, f"{label.capitalize()}: {reason}")
     transaction.on_commit(lambda: notifications.return_sent_back(current))
     return current
+
+
+@transaction.atomic
+def send_back(user, quarterly_return, *, comment: str, seen_version: int | None) -> QuarterlyReturn:
+    return _back_to_agency(
+        user,
+        quarterly_return,
+        comment,
+        seen_version,
+        expected=State.SUBMITTED,
+        verb="sending back",
+        label="sent back",
+    )
 
 
 @transaction.atomic
 def reopen_return(user, quarterly_return, *, reason: str, seen_version: int | None):
     """Take an approved return back to the agency for correction."""
-    reason = reason.strip()
-    if not reason:
-        raise ReturnError("Enter the reason for reopening the return.")
-    current = _review(user, quarterly_return, seen_version, State.APPROVED, "reopened")
-    current.state = State.SENT_BACK
-    current.reviewed_by = user
-    current.reviewed_at = timezone.now()
-    current.reviewer_comment = reason
-    _save(current, user, f"Reopened: {reason}")
-    transaction.on_commit(lambda: notifications.return_sent_back(current))
-    return current
+    return _back_to_agency(
+        user,
+        quarterly_return,
+        reason,
+        seen_version,
+        expected=State.APPROVED,
+        verb="reopening",
+        label="reopened",
+    )
 
 
 @transaction.atomic
