@@ -1,3 +1,5 @@
+import re
+
 from django.core.exceptions import ValidationError
 
 # The partnership's own names are the first guesses an attacker tries.
@@ -9,25 +11,34 @@ PARTNERSHIP_WORDS = (
     "davss",
     "police",
     "lookahead",
-    "look ahead",
     "community safety",
 )
+# Shorter names ("KCC", "CST") are too common inside ordinary passwords to refuse.
+SHORTEST_NAME = 4
+
+
+def squeeze(text: str) -> str:
+    """Letters and digits only, lower case: "Look-Ahead_2024" and "look ahead" both
+    contain "lookahead"."""
+    return re.sub(r"[\W_]+", "", text.lower())
 
 
 class PartnershipNameValidator:
-    """Refuse passwords built on the partnership's own names or its agencies' names."""
+    """Refuse passwords built on the partnership's own names or its agencies' names,
+    however they are spaced, punctuated or capitalised."""
 
     def words(self) -> list[str]:
         from actions.models import Agency
 
-        names = list(Agency.objects.values_list("name", "short_name"))
-        agency_words = {part.lower() for pair in names for part in pair if len(part) >= 4}
-        return [*PARTNERSHIP_WORDS, *agency_words]
+        names = [*PARTNERSHIP_WORDS]
+        for name, short_name in Agency.objects.values_list("name", "short_name"):
+            names += [name, short_name]
+        return sorted({squeeze(name) for name in names if len(squeeze(name)) >= SHORTEST_NAME})
 
     def validate(self, password, user=None):
-        lowered = password.lower()
+        squeezed = squeeze(password)
         for word in self.words():
-            if word in lowered:
+            if word in squeezed:
                 raise ValidationError(
                     "Your password must not contain the name of the partnership or one of "
                     "its agencies, such as “%(word)s”.",

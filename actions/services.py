@@ -97,7 +97,8 @@ def save_return(
         .first()
     )
     if quarterly_return is None:
-        if seen_version is not None:
+        # 0 is the version of a return not started yet; None skips the check.
+        if seen_version not in (None, 0):
             raise StaleReturn("This return has been removed since you opened it.")
         quarterly_return = QuarterlyReturn(
             action=action, agency=agency, quarter=quarter, created_by=user, version=0

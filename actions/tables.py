@@ -5,6 +5,18 @@ from .models import QuarterlyReturn
 
 
 class ReviewTable(tables.Table):
+    # The fields of a return and its relations the columns read (for QuerySet.only).
+    FIELDS = (
+        "rag",
+        "submitted_at",
+        "action__number",
+        "action__description",
+        "action__priority__number",
+        "agency__name",
+        "quarter__number",
+        "quarter__plan__financial_year",
+    )
+
     ref = tables.Column(
         verbose_name="Action",
         accessor="action__ref",

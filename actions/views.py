@@ -1,5 +1,5 @@
 from django.contrib import messages
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -83,12 +83,17 @@ def _chosen_quarter(request, quarters):
 def agency_list(request: HttpRequest) -> HttpResponse:
     plan = Plan.objects.current()
     agencies = Agency.objects.active().order_by("name")
+    led = {}
     if plan:
-        # Counted in the database: one query however many actions the plan holds.
-        agencies = agencies.annotate(
-            led=Count("actions", filter=Q(actions__priority__plan=plan), distinct=True)
+        # Counted in the database from the plan's own actions: a count joined from each
+        # agency's side reads every action of every earlier plan too.
+        led = dict(
+            Action.agencies.through.objects.filter(action__priority__plan=plan)
+            .values("agency")
+            .annotate(actions=Count("action", distinct=True))
+            .values_list("agency", "actions")
         )
-    rows = [(agency, getattr(agency, "led", 0)) for agency in agencies]
+    rows = [(agency, led.get(agency.pk, 0)) for agency in agencies]
     return render(request, "actions/agency_list.html", {"plan": plan, "rows": rows})
 
 
@@ -147,11 +152,10 @@ def return_edit(request: HttpRequest, quarter_pk: int, action_pk: int, agency_pk
         submitting = "submit" in request.POST
         form = ReturnForm(request.POST, metrics=metrics, submitting=submitting)
         if form.is_valid():
+            # 0: opened before there was a return. The service decides under its row
+            # lock whether one has been started since (then 0 is stale and refused);
+            # deciding here, from `existing`, would race with a save in between.
             seen_version = form.cleaned_data["version"]
-            if seen_version == 0 and existing is None:
-                # Opened before there was a return and still none: a new one. Where one
-                # has been started since, 0 is stale and the service refuses it.
-                seen_version = None
             try:
                 saved = services.save_return(
                     request.user,
@@ -301,7 +305,13 @@ def return_reopen(request: HttpRequest, pk: int) -> HttpResponse:
 @requires(Capability.REVIEW_RETURNS)
 def review_queue(request: HttpRequest) -> HttpResponse:
     plan = Plan.objects.current()
-    returns = QuarterlyReturn.objects.awaiting_review().with_context()
+    # Only the columns the table shows: every submitted return is sorted to find a page of
+    # them, and narrow rows sort in half the time of whole returns.
+    returns = (
+        QuarterlyReturn.objects.awaiting_review()
+        .select_related("action__priority", "agency", "quarter__plan")
+        .only(*ReviewTable.FIELDS)
+    )
     review_filter = ReviewFilter(request.GET, queryset=returns, plan=plan)
     table = ReviewTable(review_filter.qs)
     RequestConfig(request, paginate={"per_page": 50}).configure(table)

@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class CspConfig(AppConfig):
     name = "csp"
     verbose_name = "csp-plan"
+
+    def ready(self):
+        from csp import audit
+
+        audit.connect()

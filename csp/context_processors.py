@@ -13,13 +13,20 @@ def navigation(request):
         return context | {"nav_items": [], "can": {}}
 
     items = [("Your returns" if user.is_partner else "Home", "home")]
+    if may(user, Capability.READ_PLAN):
+        items.append(("Dashboard", "dashboard"))
     if may(user, Capability.REVIEW_RETURNS):
         items += [("Review returns", "review_queue"), ("Quarters", "quarter_list")]
+    if may(user, Capability.VIEW_COMPLETENESS):
+        items.append(("Completeness", "completeness"))
+    if may(user, Capability.VIEW_BOARD_REPORT):
+        items.append(("Quarterly report", "quarterly_report"))
     if may(user, Capability.READ_PLAN):
         items += [
             ("Action plan", "plan"),
             ("Agencies", "agency_list"),
             ("Crime statistics", "crime_statistics"),
+            ("League table", "crime_league"),
         ]
     path = request.path
     nav_items = []

@@ -1,5 +1,5 @@
-"""Response hardening: Content-Security-Policy, no caching of signed-in pages, and an
-absolute session lifetime.
+"""Response hardening: Content-Security-Policy, no caching of signed-in pages, an
+absolute session lifetime, and a record of refused requests.
 
 django-csp cannot be installed beside this package (its module is also named ``csp``),
 and a few lines here do the job.
@@ -10,7 +10,11 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import logout
-from django.shortcuts import redirect
+from django.contrib.auth.views import redirect_to_login
+
+from csp import audit
+
+SIGNED_IN_AT = audit.SIGNED_IN_AT
 
 
 def content_security_policy(nonce: str) -> str:
@@ -58,11 +62,36 @@ class NoStoreForSignedInMiddleware:
         user = getattr(request, "user", None)
         signed_in = bool(user and user.is_authenticated)
         if signed_in:
-            started = request.session.setdefault("signed_in_at", int(time.time()))
+            # Stamped at sign-in (csp.audit); a session from before that stamp existed
+            # starts its clock now.
+            started = request.session.setdefault(SIGNED_IN_AT, int(time.time()))
             if time.time() - started > settings.SESSION_ABSOLUTE_TIMEOUT:
+                audit.session_expired(request)
                 logout(request)
-                return redirect(settings.LOGIN_URL)
+                return signed_out(redirect_to_login(request.get_full_path()))
         response = self.get_response(request)
         if signed_in:
             response["Cache-Control"] = "no-store"
+            if not request.user.is_authenticated:  # signed out by this request
+                signed_out(response)
+        return response
+
+
+def signed_out(response):
+    """Ask the browser to forget anything it kept from the session (ASVS 14.3.1)."""
+    response["Clear-Site-Data"] = '"cache", "storage"'
+    return response
+
+
+class AuditRefusalMiddleware:
+    """Log every request refused (403) or pointed at something out of reach (404), with
+    who asked: repeated refusals are how someone probing other agencies' data shows up."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code in (403, 404):
+            audit.refused(request, response.status_code)
         return response

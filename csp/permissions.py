@@ -10,6 +10,8 @@ from enum import StrEnum
 from functools import wraps
 
 from django.core.exceptions import PermissionDenied
+from django.http import HttpResponseNotAllowed
+from django.views.decorators.http import require_safe
 
 from accounts.models import Role
 
@@ -20,6 +22,9 @@ class Capability(StrEnum):
     ENTER_RETURNS = "enter_returns"  # create, edit, submit returns (partners: own agencies)
     REVIEW_RETURNS = "review_returns"  # approve, send back, reopen
     VIEW_COMPLETENESS = "view_completeness"
+    # The quarterly board paper: every agency's approved narratives, so not for partners,
+    # who see their own agencies' returns only.
+    VIEW_BOARD_REPORT = "view_board_report"
     ENTER_CRIME_STATISTICS = "enter_crime_statistics"
 
 
@@ -29,8 +34,20 @@ RULES: dict[Capability, frozenset[str]] = {
     Capability.ENTER_RETURNS: frozenset({Role.PARTNER, Role.MANAGER}),
     Capability.REVIEW_RETURNS: frozenset({Role.MANAGER}),
     Capability.VIEW_COMPLETENESS: frozenset({Role.MANAGER, Role.BOARD}),
+    Capability.VIEW_BOARD_REPORT: frozenset({Role.MANAGER, Role.BOARD}),
     Capability.ENTER_CRIME_STATISTICS: frozenset({Role.MANAGER}),
 }
+
+
+# Capabilities that only read. A view guarded by one answers GET and HEAD alone (405 to
+# anything else), so reading can never change data, whatever the view forgets.
+READ_ONLY_CAPABILITIES = frozenset(
+    {Capability.READ_PLAN, Capability.VIEW_COMPLETENESS, Capability.VIEW_BOARD_REPORT}
+)
+# Roles that never change anything: refused (403) any unsafe method on any guarded view,
+# even one whose capability a future rule grants them by mistake.
+READ_ONLY_ROLES = frozenset({Role.BOARD})
+SAFE_METHODS = ("GET", "HEAD")
 
 
 def may(user, capability: Capability) -> bool:
@@ -44,7 +61,8 @@ def user_capabilities(user) -> dict[str, bool]:
 
 
 def requires(capability: Capability) -> Callable:
-    """Refuse (403) a signed-in user whose role lacks the capability.
+    """Refuse (403) a signed-in user whose role lacks the capability; refuse unsafe
+    methods on read-only capabilities (405) and to read-only roles (403).
 
     Anonymous users never get this far: LoginRequiredMiddleware sends them to sign in.
     The rule is recorded on the view so the URL × role tests can find views without one.
@@ -55,6 +73,11 @@ def requires(capability: Capability) -> Callable:
         def wrapped(request, *args, **kwargs):
             if not may(request.user, capability):
                 raise PermissionDenied
+            if request.method not in SAFE_METHODS:
+                if capability in READ_ONLY_CAPABILITIES:
+                    return HttpResponseNotAllowed(SAFE_METHODS)
+                if request.user.role in READ_ONLY_ROLES:
+                    raise PermissionDenied
             return view(request, *args, **kwargs)
 
         wrapped.access_rule = capability
@@ -64,10 +87,14 @@ def requires(capability: Capability) -> Callable:
 
 
 def public(view):
-    """Mark a view as open to anonymous visitors (login, health check, accessibility)."""
+    """Mark a view as open to anonymous visitors (health check, accessibility statement).
+
+    Public views only read (GET and HEAD); signing in and resetting a password are
+    Django's own views.
+    """
     from django.contrib.auth.decorators import login_not_required
 
-    view = login_not_required(view)
+    view = login_not_required(require_safe(view))
     view.access_rule = "public"
     return view
 

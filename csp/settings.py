@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "priorities",
     "actions",
     "crimestats",
+    "dashboard",
 ]
 
 MIDDLEWARE = [
@@ -70,9 +71,13 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "csp.middleware.NoStoreForSignedInMiddleware",
+    "csp.middleware.AuditRefusalMiddleware",
     # Axes goes last so it sees the outcome of authentication.
     "axes.middleware.AxesMiddleware",
 ]
+# bench/run reads each response's query count from a header; never on otherwise.
+if env_bool("BENCH_QUERY_COUNT"):
+    MIDDLEWARE.insert(0, "csp.query_count.QueryCountHeaderMiddleware")
 
 ROOT_URLCONF = "csp.urls"
 WSGI_APPLICATION = "csp.wsgi.application"
@@ -147,6 +152,11 @@ AXES_COOLOFF_TIME = 0.5  # hours
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
+# The visitor's address for lockouts and the audit log. Behind reverse proxies set
+# TRUSTED_PROXIES to how many append to X-Forwarded-For; the header is ignored otherwise,
+# as anyone can send one.
+TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
+AXES_CLIENT_IP_CALLABLE = "csp.audit.client_ip"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
@@ -155,7 +165,7 @@ USE_TZ = True
 USE_THOUSAND_SEPARATOR = False
 
 STATIC_URL = "/static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -207,11 +217,21 @@ if not DEBUG:
     SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", default=True)
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
+    # "__Host-": the browser keeps these cookies to this host, over HTTPS, for every path,
+    # and no subdomain can set or overwrite them (ASVS 3.3.1, 3.3.3).
+    SESSION_COOKIE_NAME = "__Host-sessionid"
+    CSRF_COOKIE_NAME = "__Host-csrftoken"
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "formatters": {
+        "plain": {
+            "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
+            # With the offset from UTC, so entries from either side of a clock change line up.
+            "datefmt": "%Y-%m-%dT%H:%M:%S%z",
+        }
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {

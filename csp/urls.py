@@ -12,4 +12,5 @@ urlpatterns = [
     path("", include("priorities.urls")),
     path("", include("actions.urls")),
     path("", include("crimestats.urls")),
+    path("", include("dashboard.urls")),
 ]

@@ -1,3 +1,4 @@
+from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -7,6 +8,18 @@ from actions.reporting import owed_returns
 from crimestats import statistics
 from csp.permissions import Capability, public, requires
 from priorities.models import Plan
+
+EARLIER_PER_PAGE = 50
+EARLIER_FIELDS = (
+    "state",
+    "rag",
+    "action__number",
+    "action__description",
+    "action__priority__number",
+    "agency__short_name",
+    "quarter__number",
+    "quarter__plan__financial_year",
+)
 
 
 @requires(Capability.READ_PLAN)
@@ -27,17 +40,25 @@ def home(request: HttpRequest) -> HttpResponse:
         context["agencies"] = agencies
         context["open_quarters"] = open_quarters
         context["owed"] = owed_returns(agencies, open_quarters)
-        context["earlier"] = (
+        earlier = (
             QuarterlyReturn.objects.visible_to(user)
+            # The same agencies as visible_to's, by id: PostgreSQL then reads just their
+            # returns by index, where the subquery had it join every agency's history.
+            .filter(agency__in=agencies)
             .exclude(quarter__in=open_quarters)
-            .with_context()
+            # Only what the table shows: the whole history is sorted to find a page of it,
+            # and narrow rows sort in half the time of whole returns.
+            .select_related("action__priority", "agency", "quarter__plan")
+            .only(*EARLIER_FIELDS)
             .order_by(
                 "-quarter__plan__financial_year",
                 "-quarter__number",
                 "action__priority__number",
                 "action__number",
-            )[:200]
+            )
         )
+        # A page at a time: years of history would otherwise make the home page ever longer.
+        context["earlier"] = Paginator(earlier, EARLIER_PER_PAGE).get_page(request.GET.get("page"))
     elif user.is_manager:
         context["agency_count"] = Agency.objects.active().count()
         context["action_count"] = Action.objects.in_plan(plan).count() if plan else 0

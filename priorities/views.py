@@ -1,10 +1,13 @@
+import tablib
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django_tables2 import RequestConfig
 from django_tables2.export import TableExport
 
 from actions.models import Action
+from csp import exports
 from csp.permissions import Capability, requires
+from dashboard import downloads, summaries
 
 from .filters import ActionFilter
 from .models import Plan, Priority
@@ -27,6 +30,7 @@ def plan(request: HttpRequest) -> HttpResponse:
     export_format = request.GET.get("_export")
     if export_format in EXPORT_FORMATS:
         exporter = TableExport(export_format, table, exclude_columns=())
+        exporter.dataset = neutralised(exporter.dataset)
         return exporter.response(f"action-plan-{current.financial_year}.{export_format}")
 
     return render(
@@ -41,10 +45,58 @@ def plan(request: HttpRequest) -> HttpResponse:
     )
 
 
+def neutralised(dataset: tablib.Dataset) -> tablib.Dataset:
+    """The download with every cell a spreadsheet would run as a formula quoted
+    (csp.exports.neutralise)."""
+    return tablib.Dataset(
+        *([exports.neutralise(value) for value in row] for row in dataset),
+        headers=[exports.neutralise(header) for header in dataset.headers],
+        title=dataset.title,
+    )
+
+
 @requires(Capability.READ_PLAN)
 def priority_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """A priority's actions, each with its latest approved RAG and narrative and its
+    approved figures by quarter (downloadable as CSV or Excel)."""
     priority = get_object_or_404(Priority.objects.select_related("plan"), pk=pk)
-    actions = priority.actions.select_related("priority").prefetch_related("agencies")
+    quarters = summaries.plan_quarters(priority.plan)
+    progress = summaries.priority_progress(priority, quarters, request.user)
+    export_format = request.GET.get("format")
+    if export_format in exports.FORMATS:
+        return exports.download(
+            downloads.progress_sheet(progress, quarters, priority),
+            export_format,
+            f"priority-{priority.plan.financial_year}-{priority.number}-figures",
+        )
+    labels = [quarter.label for quarter in quarters]
+    charts = [
+        (
+            item,
+            f"trend-{item.action.pk}",
+            {
+                "type": "line",
+                "labels": labels,
+                "yTitle": "Count",
+                "series": [
+                    {
+                        "key": f"metric-{row.metric.pk}",
+                        "name": row.metric.name,
+                        "values": row.totals,
+                    }
+                    for row in item.chart_rows
+                ],
+            },
+        )
+        for item in progress
+    ]
     return render(
-        request, "priorities/priority_detail.html", {"priority": priority, "actions": actions}
+        request,
+        "priorities/priority_detail.html",
+        {
+            "priority": priority,
+            "actions": [item.action for item in progress],
+            "quarters": quarters,
+            "progress": charts,
+        },
     )

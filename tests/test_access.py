@@ -1,0 +1,474 @@
+"""Who may open what: every named URL × every role × GET and POST, in one table.
+
+The table below is the access policy as the auditors will read it. Meta-tests walk the
+URLconf so that a new URL missing from the table, a view without an access rule
+(``@requires`` or ``@public`` from csp/permissions.py), or a view opened to anonymous
+visitors outside the short allow-list fails the build.
+
+Every response the table asks for is also checked for the exact Content-Security-Policy,
+and every page read for inline script without this response's nonce and inline style.
+A refused request (sent to sign in, 403, 404 or 405) must leave the database as it was.
+"""
+
+import re
+from types import SimpleNamespace
+from urllib.parse import quote
+
+import pytest
+from django.apps import apps
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from lxml import html
+
+from accounts.models import User
+from actions import services
+from actions.models import Action, Agency, QuarterlyReturn
+from crimestats.models import CrimeType, PendingImport, Source, SourceCategory
+from crimestats.sources.parsed import Parsed
+from priorities.models import Plan, Priority, Quarter
+
+# The roles, in the order of each row's statuses.
+ROLES = ("anonymous", "davss", "police", "manager", "board", "admin")
+PERSONAS = {
+    "davss": "davss_user",  # a partner, DAVSS
+    "police": "police_user",  # a partner, Kent Police
+    "manager": "manager",  # the community safety manager
+    "board": "board_member",
+    "admin": "admin_user",  # a superuser (role: manager)
+}
+L = "login"  # sent to sign in: 302 to /accounts/login/?next=<the URL>
+
+
+def row(get, post, kwargs=None):
+    """One URL's statuses for (anonymous, davss, police, manager, board, admin)."""
+    return {"get": get, "post": post, "kwargs": kwargs or (lambda world: {})}
+
+
+def anyone(status):
+    return (status,) * 6
+
+
+def signed_in(status):
+    return (L,) + (status,) * 5
+
+
+# URL name (with an optional " (variant)" for a second object) → statuses. The objects
+# (see ``world``) belong to DAVSS, so Kent Police's partner is out of scope (404), and the
+# board sees approved returns only. A view that only answers POST gives 405 to GET; a page
+# that only reads gives 405 to POST.
+ACCESS = {
+    # Public: the accessibility statement, the health check, signing in and password reset.
+    "health": row(anyone(200), anyone(405)),
+    "accessibility": row(anyone(200), anyone(405)),
+    "login": row(anyone(200), anyone(200)),  # POSTed empty: the form with its errors
+    "logout": row(signed_in(405), signed_in(302)),  # sign out is POST only
+    "password_change": row(signed_in(200), signed_in(200)),
+    "password_change_done": row(signed_in(200), signed_in(405)),
+    "password_reset": row(anyone(200), anyone(200)),
+    "password_reset_done": row(anyone(200), anyone(405)),
+    "password_reset_confirm": row(  # a link that is not valid: the page says so
+        anyone(200), anyone(200), lambda world: {"uidb64": "MQ", "token": "not-a-token"}
+    ),
+    "password_reset_complete": row(anyone(200), anyone(405)),
+    # Reading the plan: every role, never a change.
+    "home": row(signed_in(200), signed_in(405)),
+    "plan": row(signed_in(200), signed_in(405)),
+    "priority_detail": row(signed_in(200), signed_in(405), lambda world: {"pk": world.priority.pk}),
+    "action_detail": row(signed_in(200), signed_in(405), lambda world: {"pk": world.action.pk}),
+    "agency_list": row(signed_in(200), signed_in(405)),
+    "agency_detail": row(signed_in(200), signed_in(405), lambda world: {"pk": world.davss.pk}),
+    "crime_statistics": row(signed_in(200), signed_in(405)),
+    # Returns. DAVSS's draft: DAVSS and the manager fill it in (a draft saved: 302).
+    "return_edit": row(
+        (L, 200, 404, 200, 403, 200),
+        (L, 302, 404, 302, 403, 302),
+        lambda world: {
+            "quarter_pk": world.q4.pk,
+            "action_pk": world.draft.action_id,
+            "agency_pk": world.davss.pk,
+        },
+    ),
+    # Submitted: read-only, so the form sends its agency to the return.
+    "return_edit (submitted)": row(
+        (L, 302, 404, 302, 403, 302),
+        (L, 302, 404, 302, 403, 302),
+        lambda world: {
+            "quarter_pk": world.q4.pk,
+            "action_pk": world.submitted.action_id,
+            "agency_pk": world.davss.pk,
+        },
+    ),
+    "return_detail": row(
+        (L, 200, 404, 200, 200, 200),
+        signed_in(405),
+        lambda world: {"pk": world.approved.pk},
+    ),
+    "return_detail (submitted)": row(
+        (L, 200, 404, 200, 404, 200),  # the board sees approved returns only
+        signed_in(405),
+        lambda world: {"pk": world.submitted.pk},
+    ),
+    "return_approve": row(
+        signed_in(405), (L, 403, 403, 302, 403, 302), lambda world: {"pk": world.submitted.pk}
+    ),
+    "return_send_back": row(  # POSTed without a reason: refused with a message (302)
+        signed_in(405), (L, 403, 403, 302, 403, 302), lambda world: {"pk": world.submitted.pk}
+    ),
+    "return_reopen": row(
+        signed_in(405), (L, 403, 403, 302, 403, 302), lambda world: {"pk": world.approved.pk}
+    ),
+    # The manager's pages.
+    "review_queue": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 200, 403, 200)),
+    "quarter_list": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 200, 403, 200)),
+    "quarter_set_open": row(
+        signed_in(405), (L, 403, 403, 302, 403, 302), lambda world: {"pk": world.q1.pk}
+    ),
+    "lock_exception_create": row(  # POSTed empty: the form with its errors
+        signed_in(405), (L, 403, 403, 200, 403, 200)
+    ),
+    # Dashboards: the board paper and completeness are for the manager and the board.
+    "dashboard": row(signed_in(200), signed_in(405)),
+    "completeness": row((L, 403, 403, 200, 200, 200), (L, 403, 403, 405, 405, 405)),
+    "send_reminder": row(  # POSTed empty: refused with a message (302)
+        signed_in(405), (L, 403, 403, 302, 403, 302)
+    ),
+    "quarterly_report": row((L, 403, 403, 200, 200, 200), (L, 403, 403, 405, 405, 405)),
+    # Crime statistics: everyone reads; the manager enters and imports.
+    "crime_type_detail": row(
+        signed_in(200), signed_in(405), lambda world: {"pk": world.crime_type.pk}
+    ),
+    "crime_figures": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 200, 403, 200)),
+    "crime_figures_edit": row(  # POSTed empty: the form with its errors
+        (L, 403, 403, 200, 403, 200), (L, 403, 403, 200, 403, 200), lambda world: {"year": 2021}
+    ),
+    "crime_import": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 200, 403, 200)),
+    "crime_import_preview": row(  # no upload waiting: back to the upload page (302)
+        (L, 403, 403, 302, 403, 302),
+        (L, 403, 403, 302, 403, 302),
+        lambda world: {"token": "no-such-upload"},
+    ),
+    "crime_league": row(signed_in(200), signed_in(405)),
+    "crime_positions": row(signed_in(200), signed_in(405)),
+    "crime_neighbourhoods": row(signed_in(200), signed_in(405)),
+    # The public sources' imports: the manager's. An upload waiting for confirmation is
+    # its uploader's alone, so another manager (admin) gets 404.
+    "crime_sources": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 405, 403, 405)),
+    "crime_source_upload": row(  # POSTed empty: the page with the form's errors
+        (L, 403, 403, 405, 403, 405),
+        (L, 403, 403, 200, 403, 200),
+        lambda world: {"source": "home-office"},
+    ),
+    "crime_source_pending": row(
+        (L, 403, 403, 200, 403, 404),
+        (L, 403, 403, 405, 403, 405),
+        lambda world: {"pk": world.pending_import.pk},
+    ),
+    "crime_source_confirm": row(
+        (L, 403, 403, 405, 403, 405),
+        (L, 403, 403, 302, 403, 302),
+        lambda world: {"pk": world.pending_import.pk},
+    ),
+    "crime_source_discard": row(
+        (L, 403, 403, 405, 403, 405),
+        (L, 403, 403, 302, 403, 302),
+        lambda world: {"pk": world.pending_import.pk},
+    ),
+    "crime_categories": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 405, 403, 405)),
+    "crime_category_edit": row(  # POSTed empty: every box cleared, saved (302)
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 302, 403, 302),
+        lambda world: {"pk": world.source_category.pk},
+    ),
+}
+
+# Django's own account views: they carry no ``access_rule`` of ours.
+DJANGO_AUTH_VIEWS = {
+    "login",
+    "logout",
+    "password_change",
+    "password_change_done",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+}
+# The only URLs anonymous visitors may open: signing in, password reset, the
+# accessibility statement and the health check.
+PUBLIC = {
+    "login",
+    "password_reset",
+    "password_reset_done",
+    "password_reset_confirm",
+    "password_reset_complete",
+    "accessibility",
+    "health",
+}
+# The board changes nothing, but it signs in and out and keeps its own password.
+BOARD_MAY_POST = {"login", "logout", "password_change", "password_reset", "password_reset_confirm"}
+REFUSED = {L, 403, 404, 405}
+
+
+# Walking the URLconf ------------------------------------------------------------------------
+
+
+def url_patterns(resolver=None, namespace=""):
+    """(name, view callable, route) for every URL outside the Django admin."""
+    resolver = resolver or get_resolver()
+    for pattern in resolver.url_patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.app_name == "admin":
+                continue  # the admin checks staff status itself; tested below
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            yield from url_patterns(pattern, inner)
+        elif isinstance(pattern, URLPattern):
+            name = f"{namespace}{pattern.name}" if pattern.name else None
+            yield name, pattern.callback, str(pattern.pattern)
+
+
+def url_name(key: str) -> str:
+    return key.split(" (")[0]
+
+
+def test_every_url_has_a_name():
+    unnamed = [route for name, _, route in url_patterns() if name is None]
+    assert unnamed == [], "name these URLs so the access table can list them"
+
+
+def test_every_named_url_is_in_the_access_table():
+    named = {name for name, _, _ in url_patterns()}
+    listed = {url_name(key) for key in ACCESS}
+    assert sorted(named - listed) == [], "add these URLs to ACCESS in tests/test_access.py"
+    assert sorted(listed - named) == [], "these URLs in ACCESS no longer exist"
+
+
+def test_every_view_has_an_access_rule():
+    missing = [
+        name
+        for name, view, _ in url_patterns()
+        if not hasattr(view, "access_rule") and name not in DJANGO_AUTH_VIEWS
+    ]
+    assert missing == [], "decorate these views with @requires(Capability.…) or @public"
+
+
+def test_only_the_allow_list_is_open_to_anonymous_visitors():
+    # LoginRequiredMiddleware lets through only views marked login_not_required (which
+    # @public does); everything else sends an anonymous visitor to sign in.
+    public = {
+        name for name, view, _ in url_patterns() if getattr(view, "login_required", True) is False
+    }
+    assert public == PUBLIC
+    assert {
+        name for name, view, _ in url_patterns() if getattr(view, "access_rule", None) == "public"
+    } <= PUBLIC
+
+
+def test_the_table_sends_anonymous_visitors_to_sign_in_outside_the_allow_list():
+    for key, statuses in ACCESS.items():
+        name = url_name(key)
+        if name in PUBLIC:
+            continue
+        assert statuses["get"][0] == L, key
+        assert statuses["post"][0] == L, key
+
+
+def test_the_board_has_no_unsafe_method_anywhere():
+    for key, statuses in ACCESS.items():
+        if url_name(key) in BOARD_MAY_POST:
+            continue
+        board_post = statuses["post"][ROLES.index("board")]
+        assert board_post in (403, 405), f"the board may POST to {key}: {board_post}"
+
+
+# The objects the URLs point at ---------------------------------------------------------------
+
+
+@pytest.fixture
+def world(davss_user, manager, plan):
+    """DAVSS's returns for Q4 (opened): a draft (1.4), a submitted return (1.1) and an
+    approved one (1.3)."""
+    Quarter.objects.filter(plan=plan, number=4).update(is_open=True)
+    q4 = Quarter.objects.get(plan=plan, number=4)
+    davss = Agency.objects.get(name="DAVSS")
+
+    def action(ref):
+        priority, number = (int(part) for part in ref.split("."))
+        return Action.objects.get(priority__plan=plan, priority__number=priority, number=number)
+
+    def save(ref, submit):
+        return services.save_return(
+            davss_user,
+            action(ref),
+            davss,
+            q4,
+            values={},
+            narrative="Helpline staffed.",
+            rag="green",
+            rag_reason="",
+            seen_version=None,
+            submit=submit,
+        )
+
+    approved = services.approve_return(manager, save("1.3", submit=True), seen_version=None)
+    return SimpleNamespace(
+        plan=plan,
+        q1=Quarter.objects.get(plan=plan, number=1),
+        q4=q4,
+        davss=davss,
+        priority=Priority.objects.get(plan=plan, number=1),
+        action=action("1.1"),
+        draft=save("1.4", submit=False),
+        submitted=save("1.1", submit=True),
+        approved=approved,
+        crime_type=CrimeType.objects.get(name="All crime"),
+        source_category=SourceCategory.objects.create(
+            source=Source.HOME_OFFICE, key="burglary", label="Burglary", code="28"
+        ),
+        pending_import=PendingImport.objects.create(
+            source=Source.HOME_OFFICE,
+            file_name="figures.csv",
+            sha256="0" * 64,
+            uploaded_by=manager,
+            payload=Parsed(source=Source.HOME_OFFICE, file_name="figures.csv").to_payload(),
+            report={},
+        ),
+    )
+
+
+# What a refused request must leave alone --------------------------------------------------
+
+# Sessions and django-axes's records of sign-in attempts change on any request; nothing
+# else may change when a request is refused.
+UNTRACKED_APPS = {"sessions", "axes", "contenttypes"}
+
+
+def database_state() -> dict:
+    """Row counts of every model (history models included, so any change to a tracked
+    row shows), and the fields of returns, quarters and users a POST could change."""
+    state = {
+        model._meta.label: model._default_manager.count()
+        for model in apps.get_models()
+        if model._meta.app_label not in UNTRACKED_APPS
+    }
+    state["returns"] = list(
+        QuarterlyReturn.objects.order_by("pk").values_list(
+            "pk", "state", "version", "narrative", "values", "reviewer_comment"
+        )
+    )
+    state["quarters"] = list(Quarter.objects.order_by("pk").values_list("pk", "is_open"))
+    state["users"] = list(
+        User.objects.order_by("pk").values_list("pk", "password", "is_active", "role")
+    )
+    return state
+
+
+# Every response: the Content-Security-Policy, and no inline code on pages ----------------------
+
+EXPECTED_POLICY = (
+    "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; "
+    "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
+    "base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+)
+
+
+def policy_nonce(response) -> str:
+    policy = response["Content-Security-Policy"]
+    match = re.search(r"'nonce-([A-Za-z0-9_-]{22,})'", policy)
+    assert match, policy
+    nonce = match.group(1)
+    assert policy == EXPECTED_POLICY.format(nonce=nonce)
+    return nonce
+
+
+def assert_no_inline_code(response, nonce: str) -> None:
+    """Scripts come from files, or carry this response's nonce (JSON data blocks aside);
+    no style attributes or elements, and no event-handler attributes or javascript: links
+    (the policy would block them all)."""
+    page = html.fromstring(response.content.decode())
+    for script in page.xpath("//script"):
+        if script.get("type") == "application/json":
+            continue  # a data block ({{ …|json_script }}): never run, so no nonce needed
+        assert script.get("src") or script.get("nonce") == nonce, html.tostring(script)[:200]
+    assert page.xpath("//style") == []
+    styled = page.xpath("//*[@style]")
+    assert styled == [], [html.tostring(element)[:200] for element in styled]
+    handlers = page.xpath("//@*[starts-with(name(), 'on')]")
+    assert handlers == [], handlers
+    assert page.xpath("//a[starts-with(normalize-space(@href), 'javascript:')]") == []
+
+
+# The table, request by request --------------------------------------------------------------
+
+CASES = [
+    pytest.param(key, method, role, statuses[method][index], id=f"{key}-{method}-{role}")
+    for key, statuses in ACCESS.items()
+    for method in ("get", "post")
+    for index, role in enumerate(ROLES)
+]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("key", "method", "role", "expected"), CASES)
+def test_access(client, request, world, key, method, role, expected):
+    if role != "anonymous":
+        client.force_login(request.getfixturevalue(PERSONAS[role]))
+    url = reverse(url_name(key), kwargs=ACCESS[key]["kwargs"](world))
+    before = database_state()
+
+    response = getattr(client, method)(url)
+
+    if expected == L:
+        assert response.status_code == 302
+        assert response["Location"] == f"/accounts/login/?next={quote(url)}"
+    else:
+        assert response.status_code == expected
+    if expected in REFUSED:
+        assert database_state() == before, "a refused request changed the database"
+    nonce = policy_nonce(response)
+    if response.status_code == 200 and response["Content-Type"].startswith("text/html"):
+        assert_no_inline_code(response, nonce)
+    if role != "anonymous" and expected != L:
+        assert response["Cache-Control"] == "no-store"
+
+
+# The Django admin: superusers only ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("persona", "status"),
+    [
+        (None, 302),
+        ("davss_user", 302),
+        ("police_user", 302),
+        ("manager", 302),
+        ("board_member", 302),
+        ("admin_user", 200),
+    ],
+)
+def test_only_superusers_reach_the_admin(client, request, persona, status):
+    if persona:
+        client.force_login(request.getfixturevalue(persona))
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == status
+    if status == 302:
+        assert response["Location"] == "/admin/login/?next=/admin/"
+
+
+@pytest.mark.django_db
+def test_the_admin_refuses_a_non_superuser_even_on_its_pages(client, manager):
+    client.force_login(manager)
+    response = client.get(reverse("admin:actions_quarterlyreturn_changelist"))
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+# The plan as far as an object in another agency's scope goes ---------------------------------
+
+
+@pytest.mark.django_db
+def test_the_world_is_what_the_table_assumes(world, police_user):
+    """The table's 404s rest on these facts; if the seed changes, this says why."""
+    assert world.draft.agency == world.davss
+    assert world.approved.state == "approved"
+    assert world.submitted.state == "submitted"
+    assert not QuarterlyReturn.objects.visible_to(police_user).filter(agency=world.davss).exists()
+    assert Plan.objects.current() == world.plan

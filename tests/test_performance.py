@@ -1,0 +1,114 @@
+"""What the performance work changed on the pages, checked against generated history: the
+partner's earlier returns come a page at a time, the agency list still counts only the
+current plan's actions, table cells keep their GOV.UK markup, and bench/run's query-count
+header is there only when asked for."""
+
+import django_tables2 as tables
+import pytest
+from django.db import connection
+from django.template import engines
+from django.test import RequestFactory, override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from lxml import html
+
+from actions.models import Agency, QuarterlyReturn
+from csp import history
+from csp.query_count import HEADER
+from csp.views import EARLIER_PER_PAGE
+
+EARLIER = "Earlier returns"
+
+
+def rows(response, caption: str) -> list[list[str]]:
+    """The body of the table with this caption, as rows of cell texts."""
+    document = html.fromstring(response.content.decode())
+    [body] = document.xpath(f"//table[normalize-space(caption)='{caption}']/tbody")
+    return [
+        [" ".join(cell.text_content().split()) for cell in row.xpath("./th|./td")]
+        for row in body.xpath("./tr")
+    ]
+
+
+@pytest.mark.django_db
+def test_partner_home_pages_the_earlier_returns_newest_first(client, davss_user):
+    history.generate(2)
+    davss = Agency.objects.get(name="DAVSS")
+    earlier = QuarterlyReturn.objects.filter(agency=davss)
+    total = earlier.count()
+    assert total > EARLIER_PER_PAGE
+    client.force_login(davss_user)
+
+    first = client.get(reverse("home"))
+    page_one = rows(first, EARLIER)
+    assert len(page_one) == EARLIER_PER_PAGE
+    assert page_one[0][2] == "Q4 2021/22"  # no quarter is open: the newest first
+    assert 'aria-label="Earlier returns"' in first.content.decode()
+    last = client.get(reverse("home"), {"page": 2})
+    assert len(rows(last, EARLIER)) == total - EARLIER_PER_PAGE
+    assert rows(last, EARLIER)[-1][2] == "Q1 2020/21"
+    # A page number out of range or not a number still gives a page.
+    assert rows(client.get(reverse("home"), {"page": "x"}), EARLIER) == page_one
+    assert (
+        len(rows(client.get(reverse("home"), {"page": "99"}), EARLIER)) == total - EARLIER_PER_PAGE
+    )
+
+
+@pytest.mark.django_db
+def test_agency_list_counts_only_the_current_plans_actions(client, board_member):
+    client.force_login(board_member)
+    before = rows(client.get(reverse("agency_list")), "Agencies")
+    history.generate(2)
+    after = rows(client.get(reverse("agency_list")), "Agencies")
+    assert after == before
+    led = {row[0]: int(row[3]) for row in after}
+    assert (led["Kent Police"], led["DAVSS"]) == (28, 4)
+
+
+class FigureTable(tables.Table):
+    name = tables.Column(attrs={"td": {"scope": "row"}})
+    count = tables.Column(attrs={"cell": {"class": "numeric"}})
+    note = tables.Column(attrs={"td": {"data-kind": lambda record: record["kind"]}})
+
+
+def render_table(data) -> str:
+    request = RequestFactory().get("/")
+    template = engines["django"].from_string("{% load django_tables2 %}{% render_table table %}")
+    return template.render({"table": FigureTable(data)}, request)
+
+
+def test_table_cells_keep_their_govuk_markup():
+    document = html.fromstring(
+        render_table([{"name": "All crime", "count": 7679, "note": "<b>up</b>", "kind": "crime"}])
+    )
+    [row] = document.xpath("//tbody/tr")
+    header, count, note = row.xpath("./th|./td")
+    assert (header.tag, header.get("class"), header.get("scope")) == (
+        "th",
+        "govuk-table__header",
+        "row",
+    )
+    assert header.text == "All crime"
+    assert count.tag == "td"
+    assert count.get("class") == "govuk-table__cell govuk-table__cell--numeric numeric"
+    assert count.text == "7679"
+    # Attributes computed from the record, and text escaped.
+    assert (note.get("class"), note.get("data-kind")) == ("govuk-table__cell", "crime")
+    assert note.text == "<b>up</b>"
+
+
+@pytest.mark.django_db
+def test_query_count_header_is_off_by_default(client):
+    assert HEADER not in client.get(reverse("health"))
+
+
+@pytest.mark.django_db
+def test_query_count_header_counts_the_requests_queries(client, board_member, settings):
+    middleware = ["csp.query_count.QueryCountHeaderMiddleware", *settings.MIDDLEWARE]
+    client.force_login(board_member)
+    with override_settings(MIDDLEWARE=middleware):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("crime_statistics"))
+        assert int(response[HEADER]) == len(queries) > 5
+        client.logout()
+        assert client.get(reverse("health"))[HEADER] == "1"  # SELECT 1, and no session

@@ -1,0 +1,222 @@
+"""Every page in the navigation, for each role that reads it, runs the same number of queries
+whatever the partnership's history: measured with generated history at scale 1 and again at
+scale 10 (csp.history, as `generate_history` makes it), against one budget for both.
+
+The history is built once for the module, inside a transaction rolled back at the end, and
+each page is requested twice at each size (the first request warms the session).
+To budget a new page, add one line to PAGES; a page in a role's navigation without a line
+here fails test_every_navigation_page_has_a_budget.
+"""
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
+import pytest
+from django.db import connection, transaction
+from django.test import Client, RequestFactory
+from django.test.utils import CaptureQueriesContext
+from django.urls import resolve, reverse
+
+from accounts.models import User
+from actions.models import Action, Agency, QuarterlyReturn
+from crimestats.models import CrimeType
+from csp import demo, history
+from csp.context_processors import navigation
+from priorities.models import Plan
+
+SMALL, LARGE = 1, 10
+
+
+class Objects:
+    """The seeded objects the pages are about."""
+
+    @cached_property
+    def plan(self) -> Plan:
+        return Plan.objects.get(financial_year=2022)
+
+    @cached_property
+    def priority(self):
+        return self.plan.priorities.get(number=1)
+
+    @cached_property
+    def action(self) -> Action:
+        return Action.objects.get(priority=self.priority, number=1)
+
+    @cached_property
+    def davss(self) -> Agency:
+        return Agency.objects.get(name="DAVSS")
+
+    @cached_property
+    def open_quarter(self):
+        return self.plan.quarters.get(number=4)
+
+    @cached_property
+    def all_crime(self):
+        return CrimeType.objects.get(name="All crime")
+
+    @cached_property
+    def davss_return(self) -> QuarterlyReturn:
+        return QuarterlyReturn.objects.filter(
+            agency=self.davss, quarter__plan=self.plan, state="approved"
+        ).earliest("quarter__number", "action__priority__number", "action__number")
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str  # the URL name
+    user: str  # the demo account that reads it
+    url: Callable[[Objects], str]
+    budget: int  # the most queries it may run, at both sizes
+
+
+def url(name: str, *args, **query) -> Callable[[Objects], str]:
+    def build(o: Objects) -> str:
+        address = reverse(name, args=[arg(o) if callable(arg) else arg for arg in args])
+        if query:
+            values = {key: value(o) if callable(value) else value for key, value in query.items()}
+            address += "?" + "&".join(f"{key}={value}" for key, value in values.items())
+        return address
+
+    return build
+
+
+def action(o: Objects) -> int:
+    return o.action.pk
+
+
+# Every signed-in request spends 5 queries on the session and the user (read the session,
+# read the user, and the savepoint, update and release of SESSION_SAVE_EVERY_REQUEST).
+PAGES = {
+    "home: partner": Page("home", "davss", url("home"), 20),
+    "home: manager": Page("home", "manager", url("home"), 16),
+    "home: board": Page("home", "board", url("home"), 13),
+    "dashboard: partner": Page("dashboard", "davss", url("dashboard"), 19),
+    "dashboard: manager": Page("dashboard", "manager", url("dashboard"), 19),
+    "dashboard: board": Page("dashboard", "board", url("dashboard"), 19),
+    "review queue": Page("review_queue", "manager", url("review_queue"), 14),
+    "quarters": Page("quarter_list", "manager", url("quarter_list"), 13),
+    "completeness: manager": Page("completeness", "manager", url("completeness"), 13),
+    "completeness: board": Page("completeness", "board", url("completeness"), 13),
+    "quarterly report: manager": Page("quarterly_report", "manager", url("quarterly_report"), 24),
+    "quarterly report: board": Page("quarterly_report", "board", url("quarterly_report"), 24),
+    "plan: partner": Page("plan", "lookahead", url("plan"), 14),
+    "plan: manager": Page("plan", "manager", url("plan"), 14),
+    "plan: board": Page("plan", "board", url("plan"), 14),
+    "plan: filtered": Page(
+        "plan", "board", url("plan", agency=lambda o: o.davss.pk, q="domestic", sort="-ref"), 15
+    ),
+    "plan: csv": Page("plan", "board", url("plan", _export="csv"), 9),
+    "agencies: partner": Page("agency_list", "police", url("agency_list"), 8),
+    "agencies: manager": Page("agency_list", "manager", url("agency_list"), 8),
+    "agencies: board": Page("agency_list", "board", url("agency_list"), 8),
+    "crime statistics: partner": Page("crime_statistics", "davss", url("crime_statistics"), 11),
+    "crime statistics: manager": Page("crime_statistics", "manager", url("crime_statistics"), 11),
+    "crime statistics: board": Page("crime_statistics", "board", url("crime_statistics"), 11),
+    "league table: partner": Page("crime_league", "davss", url("crime_league"), 10),
+    "league table: manager": Page("crime_league", "manager", url("crime_league"), 10),
+    "league table: board": Page("crime_league", "board", url("crime_league"), 10),
+    # Pages one click from the navigation.
+    "county positions": Page("crime_positions", "board", url("crime_positions"), 10),
+    "neighbourhoods": Page("crime_neighbourhoods", "board", url("crime_neighbourhoods"), 8),
+    "crime sources": Page("crime_sources", "manager", url("crime_sources"), 7),
+    "crime categories": Page("crime_categories", "manager", url("crime_categories"), 6),
+    "priority": Page(
+        "priority_detail", "board", url("priority_detail", lambda o: o.priority.pk), 10
+    ),
+    "action: manager": Page("action_detail", "manager", url("action_detail", action), 11),
+    "action: partner": Page("action_detail", "davss", url("action_detail", action), 11),
+    "agency": Page("agency_detail", "manager", url("agency_detail", lambda o: o.davss.pk), 10),
+    "return form": Page(
+        "return_edit",
+        "davss",
+        url("return_edit", lambda o: o.open_quarter.pk, action, lambda o: o.davss.pk),
+        10,
+    ),
+    "return: partner": Page(
+        "return_detail", "davss", url("return_detail", lambda o: o.davss_return.pk), 9
+    ),
+    "return: board": Page(
+        "return_detail", "board", url("return_detail", lambda o: o.davss_return.pk), 9
+    ),
+    "crime type": Page(
+        "crime_type_detail", "board", url("crime_type_detail", lambda o: o.all_crime.pk), 12
+    ),
+    "crime figures: years": Page("crime_figures", "manager", url("crime_figures"), 7),
+    "crime figures: entry": Page(
+        "crime_figures_edit", "manager", url("crime_figures_edit", 2021), 14
+    ),
+    "crime import": Page("crime_import", "manager", url("crime_import"), 7),
+}
+
+
+def count_queries(client: Client, address: str) -> tuple[int, int]:
+    client.get(address)  # warm up: the session, content types
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(address)
+    if os.environ.get("SHOW_QUERY_COUNTS"):
+        print(f"{address}: {len(queries)}")
+    return response.status_code, len(queries)
+
+
+@pytest.fixture(scope="module")
+def measured(django_db_setup, django_db_blocker):
+    """{page: ((status, queries) at SMALL, (status, queries) at LARGE)}."""
+    with django_db_blocker.unblock(), transaction.atomic():
+        demo.create_demo_accounts()
+        demo.create_demo_returns()
+        objects = Objects()
+        clients = {}
+        for username in {page.user for page in PAGES.values()}:
+            clients[username] = Client()
+            clients[username].force_login(User.objects.get(username=username))
+        addresses = {key: page.url(objects) for key, page in PAGES.items()}
+
+        sizes, counts = [], []
+        for scale in (SMALL, LARGE):
+            history.generate(scale)
+            sizes.append((Action.objects.count(), QuarterlyReturn.objects.count()))
+            counts.append(
+                {
+                    key: count_queries(clients[page.user], addresses[key])
+                    for key, page in PAGES.items()
+                }
+            )
+        transaction.set_rollback(True)
+    return {key: (counts[0][key], counts[1][key]) for key in PAGES}, sizes
+
+
+@pytest.mark.parametrize("key", list(PAGES))
+def test_query_count_does_not_grow_with_history(measured, key):
+    results, _ = measured
+    (small_status, small), (large_status, large) = results[key]
+    budget = PAGES[key].budget
+    assert (small_status, large_status) == (200, 200)
+    assert small <= budget, f"{key}: {small} queries at scale {SMALL}, budget {budget}"
+    assert large <= budget, f"{key}: {large} queries at scale {LARGE}, budget {budget}"
+    assert large == small, f"{key} runs more queries with more history ({small} → {large})"
+
+
+def test_the_history_grew_tenfold(measured):
+    _, [(small_actions, small_returns), (large_actions, large_returns)] = measured
+    # The seeded plan's 71 actions and 71 more per scale.
+    assert (small_actions, large_actions) == (71 * (1 + SMALL), 71 * (1 + LARGE))
+    assert large_returns > 7 * small_returns
+
+
+ROLES = {username: role for username, role, *_ in demo.DEMO_ACCOUNTS}
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("username", ["davss", "manager", "board"])
+def test_every_navigation_page_has_a_budget_for_each_role(username):
+    demo.create_demo_accounts()
+    request = RequestFactory().get("/")
+    request.user = User.objects.get(username=username)
+    nav_items = navigation(request)["nav_items"]
+    in_navigation = {resolve(item["url"]).url_name for item in nav_items}
+    role = ROLES[username]
+    budgeted = {page.name for page in PAGES.values() if ROLES[page.user] == role}
+    missing = in_navigation - budgeted
+    assert not missing, f"add a line to PAGES for {sorted(missing)} read as a {role}"
