@@ -40,6 +40,9 @@ class ReviewTable(tables.Table):
         fields = ("ref", "description", "agency", "quarter", "rag", "submitted_at")
         order_by = ("submitted_at",)
         empty_text = "No returns are waiting for review."
+        # Its rows written out for these columns: django-tables2's cell-by-cell rendering
+        # was most of the review queue's time (see docs/performance.md).
+        template_name = "actions/review_table.html"
 
     def render_description(self, value):
         return value if len(value) <= 90 else value[:89] + "…"

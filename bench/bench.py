@@ -235,24 +235,30 @@ class Timing:
         return "–" if not self.queries else "/".join(str(q) for q in sorted(self.queries))
 
 
-def time_page(client: Client, page: Page, url: str, warmup: int, count: int) -> Timing:
-    timing = Timing(page.label, page.user, url)
+def time_pages(targets: list[tuple[Client, Page, str]], warmup: int, count: int) -> list[Timing]:
+    """Warm each page up, then time ``count`` rounds in which every page is requested once,
+    so a burst of load on the machine falls on every page alike, not on one page's turn."""
+    timings = [Timing(page.label, page.user, url) for _, page, url in targets]
     for _ in range(warmup):
-        response, content = client.get(url)
-        if response.status != 200:
-            raise SystemExit(f"{page.label}: {url} answered {response.status}.")
+        for client, page, url in targets:
+            fetch(client, page, url)
     for _ in range(count):
-        started = time.perf_counter()
-        response, content = client.get(url)
-        elapsed = time.perf_counter() - started
-        if response.status != 200:
-            raise SystemExit(f"{page.label}: {url} answered {response.status}.")
-        timing.samples.append(elapsed * 1000)
-        header = response.getheader(QUERY_HEADER)
-        if header is not None:
-            timing.queries.add(int(header))
-        timing.size = len(content)
-    return timing
+        for (client, page, url), timing in zip(targets, timings, strict=True):
+            started = time.perf_counter()
+            response, content = fetch(client, page, url)
+            timing.samples.append((time.perf_counter() - started) * 1000)
+            header = response.getheader(QUERY_HEADER)
+            if header is not None:
+                timing.queries.add(int(header))
+            timing.size = len(content)
+    return timings
+
+
+def fetch(client: Client, page: Page, url: str):
+    response, content = client.get(url)
+    if response.status != 200:
+        raise SystemExit(f"{page.label}: {url} answered {response.status}.")
+    return response, content
 
 
 def throughput(base_url: str, cookies: dict, url: str, concurrency: int, total: int) -> dict:
@@ -314,9 +320,9 @@ def markdown(run: dict, baseline: dict | None) -> str:
         f"{run['workers']} sync workers · DEBUG off",
         "",
         "Data: " + ", ".join(f"{count:,} {kind}" for kind, count in run["sizes"].items()) + ".",
-        f"Each page: {run['warmup']} warm-up requests, then {run['requests']} timed one after "
-        "another over loopback by a client signed in through the login form. "
-        "Queries: the server's count per request (X-Query-Count).",
+        f"Each page: {run['warmup']} warm-up requests, then {run['requests']} timed, in rounds "
+        "of one request to every page in turn, over loopback, by a client signed in through "
+        "the login form. Queries: the server's count per request (X-Query-Count).",
         "",
         "| page | as | median ms | p95 ms | queries | × trivial"
         + (" | × floor" if floor else "")
@@ -397,23 +403,15 @@ def measure(args) -> None:
         clients[user] = Client(args.base_url)
         clients[user].sign_in(user, DEMO_PASSWORD)
 
-    trivial_url = TRIVIAL.url(objects)
-    before = time_page(clients[None], TRIVIAL, trivial_url, args.warmup, args.requests)
-    timings, skipped = [], []
+    targets, skipped = [(clients[None], TRIVIAL, TRIVIAL.url(objects))], []
     for page in PAGES:
         try:
-            url = page.url(objects)
+            targets.append((clients[page.user], page, page.url(objects)))
         except NoReverseMatch:
             skipped.append(page.label)
-            continue
-        print(f"  {page.label} ({url})", file=sys.stderr)
-        timings.append(time_page(clients[page.user], page, url, args.warmup, args.requests))
-    # The trivial page is timed before the other pages and after them, and the samples
-    # pooled, so a change in the machine's load during the run shifts both sides.
-    trivial = before
-    trivial.samples += time_page(
-        clients[None], TRIVIAL, trivial_url, args.warmup, args.requests
-    ).samples
+    print(f"  timing {len(targets)} pages, {args.requests} rounds", file=sys.stderr)
+    trivial, *timings = time_pages(targets, args.warmup, args.requests)
+    trivial_url = trivial.url
 
     runs = {}
     chosen = next((t for label in THROUGHPUT for t in timings if t.label == label), None)

@@ -140,8 +140,9 @@ def priority_pictures(plan: Plan, quarter: Quarter, user) -> list[PriorityPictur
     ):
         pictures[row["action__priority_id"]].expected += row["links"]
 
-    from_lead = LeadLink.objects.filter(
-        action_id=OuterRef("action_id"), agency_id=OuterRef("agency_id"), agency__active=True
+    # The plan's own lead links: over every plan's, PostgreSQL hashes all of them first.
+    from_lead = _lead_links(plan).filter(
+        action_id=OuterRef("action_id"), agency_id=OuterRef("agency_id")
     )
     for row in (
         QuarterlyReturn.objects.filter(quarter=quarter)

@@ -7,6 +7,10 @@ from actions.models import Action, QuarterlyReturn
 RAG_LABELS = dict(QuarterlyReturn.RAG.choices)
 
 
+def rag_label(value) -> str:
+    return RAG_LABELS.get(value, "Not reported")
+
+
 class ActionTable(tables.Table):
     ref = tables.Column(
         verbose_name="Ref",
@@ -28,6 +32,9 @@ class ActionTable(tables.Table):
         order_by = ("ref",)
         empty_text = "No actions match these filters."
         attrs = {"class": "govuk-table app-table--plan"}
+        # Its rows written out for these columns: django-tables2's cell-by-cell rendering
+        # was most of the action plan's time (see docs/performance.md).
+        template_name = "priorities/action_table.html"
 
     def render_ref(self, value, record):
         return format_html('<span class="app-nowrap">{}</span>', value)
@@ -36,7 +43,7 @@ class ActionTable(tables.Table):
         return value
 
     def render_latest_rag(self, value):
-        return RAG_LABELS.get(value, "Not reported")
+        return rag_label(value)
 
     def value_latest_rag(self, value):
-        return RAG_LABELS.get(value, "Not reported")
+        return rag_label(value)

@@ -1,7 +1,8 @@
 """What the performance work changed on the pages, checked against generated history: the
 partner's earlier returns come a page at a time, the agency list still counts only the
-current plan's actions, table cells keep their GOV.UK markup, and bench/run's query-count
-header is there only when asked for."""
+current plan's actions, table cells keep their GOV.UK markup, the action plan's own row
+template shows what django-tables2 would, and bench/run's query-count header is there only
+when asked for."""
 
 import django_tables2 as tables
 import pytest
@@ -12,10 +13,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from lxml import html
 
-from actions.models import Agency, QuarterlyReturn
-from csp import history
+from actions.models import Action, Agency, QuarterlyReturn
+from actions.tables import ReviewTable
+from csp import demo, history
 from csp.query_count import HEADER
 from csp.views import EARLIER_PER_PAGE
+from priorities.filters import latest_reported_quarter, with_latest_rag
+from priorities.models import Plan
+from priorities.tables import ActionTable
 
 EARLIER = "Earlier returns"
 
@@ -112,3 +117,66 @@ def test_query_count_header_counts_the_requests_queries(client, board_member, se
         assert int(response[HEADER]) == len(queries) > 5
         client.logout()
         assert client.get(reverse("health"))[HEADER] == "1"  # SELECT 1, and no session
+
+
+def body_rows(content: str) -> list[list[str]]:
+    """Each body row's cells as normalised HTML."""
+    document = html.fromstring(content)
+    return [
+        [" ".join(html.tostring(cell, encoding="unicode").split()) for cell in row]
+        for row in document.xpath("//tbody/tr")
+    ]
+
+
+def plan_actions():
+    plan = Plan.objects.get(financial_year=2022)
+    return with_latest_rag(
+        Action.objects.in_plan(plan).with_plan_order(), latest_reported_quarter(plan)
+    )
+
+
+def waiting_returns():
+    return QuarterlyReturn.objects.awaiting_review().with_context()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("table_class", "rows", "template"),
+    [
+        (ActionTable, plan_actions, "priorities/action_table.html"),
+        (ReviewTable, waiting_returns, "actions/review_table.html"),
+    ],
+    ids=["action plan", "review queue"],
+)
+def test_tables_with_their_own_rows_show_the_cells_django_tables2_would(
+    rf, table_class, rows, template
+):
+    demo.create_demo_accounts()
+    demo.create_demo_returns()  # RAG statuses for the plan, submitted returns for the queue
+    data = rows()
+    request = rf.get("/")
+    engine = engines["django"]
+    own, generic = (
+        engine.from_string(f"{{% load django_tables2 %}}{{% render_table table {name} %}}").render(
+            {"table": table_class(data)}, request
+        )
+        for name in ("table.template_name", "'django_tables2/govuk.html'")
+    )
+    assert table_class.Meta.template_name == template
+    own_rows = body_rows(own)
+    assert len(own_rows) == len(data) > 10
+    assert {len(row) for row in own_rows} == {len(table_class.base_columns)}
+    assert own_rows == body_rows(generic)
+
+
+@pytest.mark.django_db
+def test_the_action_plans_rag_column_says_when_nothing_is_reported(rf):
+    demo.create_demo_accounts()
+    demo.create_demo_returns()
+    request = rf.get("/")
+    template = engines["django"].from_string("{% load django_tables2 %}{% render_table table %}")
+    rows = body_rows(template.render({"table": ActionTable(plan_actions())}, request))
+    assert {row[-1] for row in rows} >= {
+        '<td class="govuk-table__cell">Green</td>',
+        '<td class="govuk-table__cell">Not reported</td>',
+    }

@@ -4,8 +4,9 @@ scale 10 (csp.history, as `generate_history` makes it), against one budget for b
 
 The history is built once for the module, inside a transaction rolled back at the end, and
 each page is requested twice at each size (the first request warms the session).
-To budget a new page, add one line to PAGES; a page in a role's navigation without a line
-here fails test_every_navigation_page_has_a_budget.
+To budget a new page, add one line to PAGES (SHOW_QUERY_COUNTS=1 with -s prints each
+page's count); a page in a role's navigation without a line here fails
+test_every_navigation_page_has_a_budget_for_each_role.
 """
 
 import os
