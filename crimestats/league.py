@@ -28,7 +28,6 @@ from .models import (
     Source,
     SourceCategory,
     StreetCrimeCount,
-    percent_change,
     rate_per_thousand,
 )
 from .periods import (
@@ -39,7 +38,7 @@ from .periods import (
     quarter_start,
     year_period,
 )
-from .statistics import HOME_AREA
+from .statistics import HOME_AREA, YearOnYear
 
 # Sources ------------------------------------------------------------------------------------
 
@@ -194,7 +193,7 @@ def county_areas() -> tuple[list[Area], Area | None]:
 
 
 @dataclass
-class LeagueRow:
+class LeagueRow(YearOnYear):
     area: Area
     count: int | None
     previous_count: int | None
@@ -205,17 +204,8 @@ class LeagueRow:
     entered: CountyPosition | None = None
     is_home: bool = False
 
-    @property
-    def change(self) -> int | None:
-        if self.count is None or self.previous_count is None:
-            return None
-        return self.count - self.previous_count
-
-    @property
-    def percent_change(self) -> Decimal | None:
-        if self.count is None or self.previous_count is None:
-            return None
-        return percent_change(self.count, self.previous_count)
+    def counts(self) -> tuple[int | None, int | None]:
+        return self.count, self.previous_count
 
     @property
     def position_display(self) -> str:

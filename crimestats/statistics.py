@@ -8,34 +8,28 @@ from .models import Area, CountyPosition, CrimeFigure, CrimeType, percent_change
 HOME_AREA = "Tunbridge Wells"
 
 
-@dataclass(frozen=True)
-class CrimeRow:
-    crime_type: CrimeType
-    this_year: int | None
-    last_year: int | None
-    previous_position: CountyPosition | None
-    position: CountyPosition | None
+class YearOnYear:
+    """Change and % change of a count against the year before, and their printed forms.
+
+    Subclasses say which two counts they compare (``counts``); either may be missing.
+    """
+
+    def counts(self) -> tuple[int | None, int | None]:
+        raise NotImplementedError
 
     @property
     def change(self) -> int | None:
-        if self.this_year is None or self.last_year is None:
+        current, previous = self.counts()
+        if current is None or previous is None:
             return None
-        return self.this_year - self.last_year
+        return current - previous
 
     @property
     def percent_change(self) -> Decimal | None:
-        if self.this_year is None or self.last_year is None:
+        current, previous = self.counts()
+        if current is None or previous is None:
             return None
-        return percent_change(self.this_year, self.last_year)
-
-    # The printed forms, exactly as the strategic assessment prints them.
-    @property
-    def this_year_display(self) -> str:
-        return format_count(self.this_year)
-
-    @property
-    def last_year_display(self) -> str:
-        return format_count(self.last_year)
+        return percent_change(current, previous)
 
     @property
     def change_display(self) -> str:
@@ -45,6 +39,27 @@ class CrimeRow:
     def percent_change_display(self) -> str:
         value = self.percent_change
         return "" if value is None else f"{value}%"
+
+
+@dataclass(frozen=True)
+class CrimeRow(YearOnYear):
+    crime_type: CrimeType
+    this_year: int | None
+    last_year: int | None
+    previous_position: CountyPosition | None
+    position: CountyPosition | None
+
+    def counts(self) -> tuple[int | None, int | None]:
+        return self.this_year, self.last_year
+
+    # The printed forms, exactly as the strategic assessment prints them.
+    @property
+    def this_year_display(self) -> str:
+        return format_count(self.this_year)
+
+    @property
+    def last_year_display(self) -> str:
+        return format_count(self.last_year)
 
     @property
     def previous_position_display(self) -> str:

@@ -9,31 +9,21 @@ from .models import (
     CountyPosition,
     CrimeFigure,
     CrimeType,
-    percent_change,
     rate_per_thousand,
 )
-from .statistics import format_count
+from .statistics import YearOnYear, format_count
 
 
 @dataclass(frozen=True)
-class TrendPoint:
+class TrendPoint(YearOnYear):
     year: int
     count: int | None
     previous_count: int | None  # the calendar year before, not the previous year held
     position: CountyPosition | None
     population: int | None
 
-    @property
-    def change(self) -> int | None:
-        if self.count is None or self.previous_count is None:
-            return None
-        return self.count - self.previous_count
-
-    @property
-    def percent_change(self) -> Decimal | None:
-        if self.count is None or self.previous_count is None:
-            return None
-        return percent_change(self.count, self.previous_count)
+    def counts(self) -> tuple[int | None, int | None]:
+        return self.count, self.previous_count
 
     @property
     def rate(self) -> Decimal | None:
@@ -44,15 +34,6 @@ class TrendPoint:
     @property
     def count_display(self) -> str:
         return format_count(self.count)
-
-    @property
-    def change_display(self) -> str:
-        return "" if self.change is None else f"{self.change:,}"
-
-    @property
-    def percent_change_display(self) -> str:
-        value = self.percent_change
-        return "" if value is None else f"{value}%"
 
     @property
     def rate_display(self) -> str:
