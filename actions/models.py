@@ -210,6 +210,23 @@ class QuarterlyReturn(models.Model):
     def __str__(self) -> str:
         return f"{self.action.ref} {self.agency.short_name} {self.quarter.label}"
 
+    def history_visible_to(self, user):
+        """This return's history as a user who may see the return (``visible_to``) may read it.
+
+        The manager and the agency's own partners read every change, with the reasons it
+        was sent back or reopened. The board reads approved returns only, so of an approved
+        return it reads the approval alone: not the drafts before it, their states and RAG
+        statuses, nor the review conversation between the agency and the manager.
+        """
+        records = self.history.select_related("history_user").order_by("-history_date")
+        if not (user and user.is_authenticated and user.is_active):
+            return records.none()
+        if user.is_manager or user.is_partner:
+            return records
+        if user.is_board_member and self.state == self.State.APPROVED:
+            return records.filter(state=self.State.APPROVED)[:1]
+        return records.none()
+
 
 class LockException(models.Model):
     """The manager's leave for one agency to edit one action's return in a closed quarter."""

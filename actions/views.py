@@ -41,6 +41,19 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     metrics = list(action.metrics.all())
     reported = {r.agency_id for r in returns if r.state in ("submitted", "approved")}
+    # Partners fill in their own agencies' returns; the manager may fill in any lead
+    # agency's on its behalf.
+    if request.user.is_partner:
+        reporting = list(reporting_agencies(request.user, action))
+    elif may(request.user, Capability.ENTER_RETURNS):
+        reporting = list(action.agencies.all())
+    else:
+        reporting = []
+    not_reported = [agency for agency in action.agencies.all() if agency.pk not in reported]
+    if request.user.is_partner:
+        # A partner sees their own agencies' returns only: whether another agency has
+        # reported is not theirs to know, so it is not listed as "not yet reported".
+        not_reported = [agency for agency in not_reported if agency in reporting]
     rows = []
     for metric in metrics:
         values = [r.values.get(str(metric.pk)) for r in returns]
@@ -53,14 +66,8 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "quarter": quarter,
         "returns": returns,
         "figure_rows": rows,
-        "not_reported": [a for a in action.agencies.all() if a.pk not in reported],
-        # Partners fill in their own agencies' returns; the manager may fill in any lead
-        # agency's on its behalf.
-        "reporting_agencies": list(reporting_agencies(request.user, action))
-        if request.user.is_partner
-        else list(action.agencies.all())
-        if may(request.user, Capability.ENTER_RETURNS)
-        else [],
+        "not_reported": not_reported,
+        "reporting_agencies": reporting,
     }
     if may(request.user, Capability.EDIT_PLAN):
         context["history"] = action.history.select_related("history_user")[:20]
@@ -136,7 +143,8 @@ def return_edit(request: HttpRequest, quarter_pk: int, action_pk: int, agency_pk
         Quarter.objects.select_related("plan"), pk=quarter_pk, plan=action.priority.plan
     )
     existing = (
-        QuarterlyReturn.objects.filter(action=action, agency=agency, quarter=quarter)
+        QuarterlyReturn.objects.visible_to(request.user)
+        .filter(action=action, agency=agency, quarter=quarter)
         .select_related("updated_by")
         .first()
     )
@@ -172,7 +180,7 @@ def return_edit(request: HttpRequest, quarter_pk: int, action_pk: int, agency_pk
             except services.AlreadySubmitted as error:
                 # A second click on Submit: the first one counted.
                 messages.info(request, str(error))
-                submitted = QuarterlyReturn.objects.get(
+                submitted = QuarterlyReturn.objects.visible_to(request.user).get(
                     action=action, agency=agency, quarter=quarter
                 )
                 return redirect("return_detail", submitted.pk)
@@ -241,16 +249,16 @@ def return_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "quarters": [other.quarter for other in earlier],
         "may_edit": may_edit_return(request.user, quarterly_return),
         "may_review": may(request.user, Capability.REVIEW_RETURNS),
-        "history": quarterly_return.history.select_related("history_user").order_by(
-            "-history_date"
-        ),
+        "history": quarterly_return.history_visible_to(request.user),
         "reason_form": ReasonForm(initial={"version": quarterly_return.version}),
     }
     return render(request, "actions/return_detail.html", context)
 
 
 def _review_action(request, pk, transition, form_class, success):
-    quarterly_return = get_object_or_404(QuarterlyReturn.objects.with_context(), pk=pk)
+    quarterly_return = get_object_or_404(
+        QuarterlyReturn.objects.visible_to(request.user).with_context(), pk=pk
+    )
     form = form_class(request.POST)
     if not form.is_valid():
         for errors in form.errors.values():
@@ -308,7 +316,8 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     # Only the columns the table shows: every submitted return is sorted to find a page of
     # them, and narrow rows sort in half the time of whole returns.
     returns = (
-        QuarterlyReturn.objects.awaiting_review()
+        QuarterlyReturn.objects.visible_to(request.user)
+        .awaiting_review()
         .select_related("action__priority", "agency", "quarter__plan")
         .only(*ReviewTable.FIELDS)
     )

@@ -62,7 +62,9 @@ def home(request: HttpRequest) -> HttpResponse:
     elif user.is_manager:
         context["agency_count"] = Agency.objects.active().count()
         context["action_count"] = Action.objects.in_plan(plan).count() if plan else 0
-        context["awaiting_review"] = QuarterlyReturn.objects.awaiting_review().count()
+        context["awaiting_review"] = (
+            QuarterlyReturn.objects.visible_to(user).awaiting_review().count()
+        )
     return render(request, f"home/{user.role}.html", context)
 
 

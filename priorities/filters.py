@@ -28,13 +28,15 @@ def latest_reported_quarter(plan) -> Quarter | None:
     )
 
 
-def with_latest_rag(actions, quarter):
+def with_latest_rag(actions, quarter, user):
     """Annotate each action with its worst approved RAG status in the quarter (or None).
 
-    Approved returns only, so the board may see it.
+    Approved returns only, so the board may see it; and only those the user may see, so a
+    partner reads their own agencies' RAG statuses, never another agency's.
     """
     worst = (
-        QuarterlyReturn.objects.approved()
+        QuarterlyReturn.objects.visible_to(user)
+        .approved()
         .filter(action=OuterRef("pk"), quarter=quarter)
         .exclude(rag="")
         .annotate(severity=RAG_SEVERITY)
@@ -70,9 +72,9 @@ class ActionFilter(django_filters.FilterSet):
         model = Action
         fields = ["priority", "agency", "rag", "q"]
 
-    def __init__(self, data=None, queryset=None, *, plan=None, **kwargs):
+    def __init__(self, data=None, queryset=None, *, plan=None, user=None, **kwargs):
         self.rag_quarter = latest_reported_quarter(plan)
-        queryset = with_latest_rag(queryset, self.rag_quarter)
+        queryset = with_latest_rag(queryset, self.rag_quarter, user)
         super().__init__(data, queryset, **kwargs)
         if self.rag_quarter:
             self.filters["rag"].label = f"RAG status ({self.rag_quarter.label})"

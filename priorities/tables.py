@@ -3,12 +3,17 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from actions.models import Action, QuarterlyReturn
+from csp.permissions import Capability, may
 
 RAG_LABELS = dict(QuarterlyReturn.RAG.choices)
+NOT_REPORTED = "Not reported"
+# A partner reads their own agencies' returns only: an action without a RAG status may have
+# one from another agency, which is not theirs to see (the action page shows them the same).
+NONE_VISIBLE = "No approved return you can see"
 
 
-def rag_label(value) -> str:
-    return RAG_LABELS.get(value, "Not reported")
+def rag_label(value, empty: str = NOT_REPORTED) -> str:
+    return RAG_LABELS.get(value, empty)
 
 
 class ActionTable(tables.Table):
@@ -36,6 +41,13 @@ class ActionTable(tables.Table):
         # was most of the action plan's time (see docs/performance.md).
         template_name = "priorities/action_table.html"
 
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The manager and the board read every agency's approved returns (as the board
+        # paper does); a partner only their own agencies'.
+        sees_all = user is None or may(user, Capability.VIEW_BOARD_REPORT)
+        self.no_rag_label = NOT_REPORTED if sees_all else NONE_VISIBLE
+
     def render_ref(self, value, record):
         return format_html('<span class="app-nowrap">{}</span>', value)
 
@@ -43,7 +55,7 @@ class ActionTable(tables.Table):
         return value
 
     def render_latest_rag(self, value):
-        return rag_label(value)
+        return rag_label(value, self.no_rag_label)
 
     def value_latest_rag(self, value):
-        return rag_label(value)
+        return rag_label(value, self.no_rag_label)

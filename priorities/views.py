@@ -23,8 +23,8 @@ def plan(request: HttpRequest) -> HttpResponse:
     if current is None:
         raise Http404("No plan has been loaded.")
     actions = Action.objects.in_plan(current).with_plan_order()
-    action_filter = ActionFilter(request.GET, queryset=actions, plan=current)
-    table = ActionTable(action_filter.qs)
+    action_filter = ActionFilter(request.GET, queryset=actions, plan=current, user=request.user)
+    table = ActionTable(action_filter.qs, user=request.user)
     RequestConfig(request, paginate={"per_page": 100}).configure(table)
 
     export_format = request.GET.get("_export")

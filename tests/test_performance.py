@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from lxml import html
 
+from accounts.models import Role
 from actions.models import Action, Agency, QuarterlyReturn
 from actions.tables import ReviewTable
 from csp import demo, history
@@ -21,6 +22,8 @@ from csp.views import EARLIER_PER_PAGE
 from priorities.filters import latest_reported_quarter, with_latest_rag
 from priorities.models import Plan
 from priorities.tables import ActionTable
+
+from .factories import UserFactory
 
 EARLIER = "Earlier returns"
 
@@ -129,9 +132,12 @@ def body_rows(content: str) -> list[list[str]]:
 
 
 def plan_actions():
+    """The plan's actions as the board reads them: every approved RAG status."""
     plan = Plan.objects.get(financial_year=2022)
     return with_latest_rag(
-        Action.objects.in_plan(plan).with_plan_order(), latest_reported_quarter(plan)
+        Action.objects.in_plan(plan).with_plan_order(),
+        latest_reported_quarter(plan),
+        UserFactory(username="board", role=Role.BOARD),
     )
 
 

@@ -1,5 +1,6 @@
 """The action plan's RAG column and filter: the worst approved RAG of the newest quarter
-with approved returns; nothing unapproved shows."""
+with approved returns; nothing unapproved shows, and a partner sees only the RAG statuses of
+returns they may open."""
 
 import csv
 import io
@@ -74,3 +75,53 @@ def test_a_bad_rag_filter_is_a_page_not_an_error(client, board_member, reported)
     client.force_login(board_member)
     response = client.get(reverse("plan"), {"rag": "purple"})
     assert response.status_code == 200
+
+
+@pytest.fixture
+def across_agencies(db):
+    report("1.1", "DAVSS", 3, "green")
+    report("2.7", "Kent Police", 3, "amber")  # Kent Police alone leads 2.7
+    report("1.6", "Kent Police", 3, "green")  # 1.6: Look Ahead and Kent Police
+    report("1.6", "Look Ahead", 3, "red")
+
+
+@pytest.mark.django_db
+def test_a_partner_sees_the_rag_of_their_own_agencies_returns_only(
+    client, davss_user, police_user, board_member, across_agencies
+):
+    """Kent Police's returns give DAVSS a 404, so the plan does not show DAVSS their RAG
+    status either: in the column, in its downloads, or through the filter."""
+    client.force_login(davss_user)
+    rag = exported_rag(client)
+    assert (rag["1.1"], rag["2.7"], rag["1.6"]) == (
+        "Green",
+        "No approved return you can see",
+        "No approved return you can see",
+    )
+    police = Agency.objects.get(name="Kent Police").pk
+    for filters, refs in [
+        ({"agency": police, "rag": "amber"}, []),
+        ({"rag": "amber"}, []),
+        ({"rag": "red"}, []),
+        ({"rag": "green"}, ["1.1"]),
+    ]:
+        response = client.get(reverse("plan"), {**filters, "_export": "csv"})
+        rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+        assert [row[0] for row in rows[1:]] == refs, filters
+    page = client.get(reverse("plan")).content.decode()
+    assert "The RAG status column shows your own agencies' approved returns." in page
+    assert '<td class="govuk-table__cell">No approved return you can see</td>' in page
+
+    # Kent Police's partner reads Kent Police's (on 1.6 its green: Look Ahead's red is not
+    # theirs to see); the board reads every approved one, the worst of two on 1.6.
+    client.force_login(police_user)
+    rag = exported_rag(client)
+    assert (rag["1.1"], rag["2.7"], rag["1.6"]) == (
+        "No approved return you can see",
+        "Amber",
+        "Green",
+    )
+    client.force_login(board_member)
+    rag = exported_rag(client)
+    assert (rag["1.1"], rag["2.7"], rag["1.6"]) == ("Green", "Amber", "Red")
+    assert "The RAG status column shows" not in client.get(reverse("plan")).content.decode()
