@@ -24,6 +24,7 @@ at the fork. The limits are Linux's; elsewhere only the wall clock holds.
 """
 
 import contextlib
+import faulthandler
 import logging
 import math
 import os
@@ -127,8 +128,13 @@ def _outcome(name, answer, status, timed_out, seconds, memory_bytes) -> bytes:
 def _child(task, write_end: int, seconds: float, memory_bytes: int):  # pragma: no cover
     status = 70
     try:
+        # An abort here is expected of a file too large to read, and the parent logs it: no
+        # Python traceback dump (pytest turns faulthandler on).
+        faulthandler.disable()
+        # The parent's handlers (gunicorn's, Django's) are not the child's business.
         for number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT):
-            signal.signal(number, signal.SIG_DFL)
+            with contextlib.suppress(ValueError, OSError):
+                signal.signal(number, signal.SIG_DFL)
         _limit(seconds, memory_bytes)
         for connection in connections.all(initialized_only=True):
             connection.execute_wrappers.append(_no_database)
