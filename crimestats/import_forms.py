@@ -6,7 +6,7 @@ from pathlib import Path
 from django import forms
 
 from .models import CrimeType, Source
-from .sources.files import MAX_UPLOAD_BYTES
+from .sources.files import limits, megabytes
 
 MAX_FILES = 40  # three years of monthly street-level files, with room to spare
 EXTENSIONS = {
@@ -51,13 +51,14 @@ class UploadForm(forms.Form):
         if len(files) > MAX_FILES:
             raise forms.ValidationError(f"Upload at most {MAX_FILES} files at a time")
         allowed = EXTENSIONS[self.source]
+        largest = limits().upload_bytes
         for upload in files:
             if Path(upload.name).suffix.lower() not in allowed:
                 raise forms.ValidationError(f"{upload.name} is not a {' or '.join(allowed)} file")
-            if upload.size > MAX_UPLOAD_BYTES:
+            if upload.size > largest:
                 raise forms.ValidationError(
-                    f"{upload.name} is larger than {MAX_UPLOAD_BYTES // 1024**2} MB; load it with "
-                    "the management command instead"
+                    f"{upload.name} is larger than {megabytes(largest)}; load it with the "
+                    "management command instead"
                 )
         return files
 

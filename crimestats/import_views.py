@@ -14,7 +14,7 @@ from csp.permissions import Capability, requires
 from .import_forms import CategoryMappingForm, UploadForm
 from .models import CategoryMapping, ImportRun, PendingImport, Source, SourceCategory
 from .sources import service
-from .sources.files import MAX_UPLOAD_BYTES, Refused, Upload
+from .sources.files import Refused, Upload, limits, megabytes
 
 SOURCE_SLUGS = {"home-office": Source.HOME_OFFICE, "police-uk": Source.POLICE_UK}
 
@@ -28,6 +28,7 @@ def _forms(bound: UploadForm | None = None) -> dict[str, UploadForm]:
 
 def _sources_page(request, bound: UploadForm | None = None, status: int = 200) -> HttpResponse:
     forms = _forms(bound)
+    largest = megabytes(limits().upload_bytes)
     return render(
         request,
         "crimestats/imports/sources.html",
@@ -37,10 +38,8 @@ def _sources_page(request, bound: UploadForm | None = None, status: int = 200) -
             "bound": bound,
             "pending": PendingImport.objects.filter(uploaded_by=request.user).first(),
             "runs": ImportRun.objects.select_related("imported_by")[:10],
-            "home_office_hint": f"An .xlsx, .ods or .csv file, up to {MAX_UPLOAD_BYTES // 1024**2} MB.",
-            "police_uk_hint": (
-                f"A .zip, or one or more .csv files, up to {MAX_UPLOAD_BYTES // 1024**2} MB each."
-            ),
+            "home_office_hint": f"An .xlsx, .ods or .csv file, up to {largest}.",
+            "police_uk_hint": f"A .zip, or one or more .csv files, up to {largest} each.",
         },
         status=status,
     )

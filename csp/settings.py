@@ -239,3 +239,20 @@ LOGGING = {
         "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+
+# Crime data imports (crimestats/sources): what an uploaded spreadsheet or archive may hold,
+# checked before it is read, and what reading it may cost, enforced on the child process that
+# reads it (docs/security.md, "Uploads"). A Home Office table for all of England and Wales has
+# about 100,000 rows a sheet, 9 columns; a year of Kent's street-level files is ~100 MB of CSV.
+CRIME_IMPORT_MAX_UPLOAD_BYTES = 250 * 1024**2  # one file as uploaded
+CRIME_IMPORT_MAX_UNPACKED_BYTES = 1024**3  # all parts of a zip, xlsx or ods, unpacked
+CRIME_IMPORT_MAX_PART_BYTES = 512 * 1024**2  # one part (one sheet's XML), unpacked
+CRIME_IMPORT_MAX_RATIO = 200  # unpacked ÷ packed for a part over 1 MB (real sheets: 7 to 60)
+CRIME_IMPORT_MAX_PARTS = 10_000  # parts in one archive
+CRIME_IMPORT_MAX_ROWS = 250_000  # the last row a sheet may use
+CRIME_IMPORT_MAX_COLUMNS = 64  # the last column a sheet may use (BL)
+CRIME_IMPORT_MEMORY_BYTES = int(os.environ.get("CRIME_IMPORT_MEMORY_BYTES", str(1024**3)))
+# Reading an upload on the page stops after this long: keep it under gunicorn's --timeout
+# (30 s by default). The management commands allow longer.
+CRIME_IMPORT_PAGE_SECONDS = float(os.environ.get("CRIME_IMPORT_PAGE_SECONDS", "20"))
+CRIME_IMPORT_COMMAND_SECONDS = float(os.environ.get("CRIME_IMPORT_COMMAND_SECONDS", "900"))

@@ -29,7 +29,7 @@ from crimestats.models import (
     SourceCategory,
     StreetCrimeCount,
 )
-from crimestats.sources import files, loading, service
+from crimestats.sources import loading, service
 from crimestats.sources.files import Refused, Upload
 from crimestats.sources.labels import category_key, normalise
 
@@ -311,18 +311,18 @@ def test_files_that_cannot_be_imported_are_refused_with_a_reason(source, path, m
 
 
 @pytest.mark.django_db
-def test_empty_oversized_and_overlapping_uploads_are_refused(monkeypatch):
+def test_empty_oversized_and_overlapping_uploads_are_refused(settings):
     with pytest.raises(Refused, match="empty.csv is empty"):
         service.read(Source.POLICE_UK, [Upload("empty.csv", io.BytesIO(b""), 0)])
     with pytest.raises(Refused, match="2021-04 is in both"):
         import_files(
             Source.POLICE_UK, POLICE / "2021-04-kent-street.csv", POLICE / "2021-04-kent-street.csv"
         )
-    monkeypatch.setattr(files, "MAX_UPLOAD_BYTES", 10_000)
+    settings.CRIME_IMPORT_MAX_UPLOAD_BYTES = 10_000
     with pytest.raises(Refused, match="files up to 0 MB can be imported here"):
         import_files(Source.POLICE_UK, POLICE / "2021-04-kent-street.csv")
-    monkeypatch.setattr(files, "MAX_UPLOAD_BYTES", 10**9)
-    monkeypatch.setattr(files, "MAX_UNPACKED_BYTES", 1000)
+    settings.CRIME_IMPORT_MAX_UPLOAD_BYTES = 10**9
+    settings.CRIME_IMPORT_MAX_UNPACKED_BYTES = 1000
     with pytest.raises(Refused, match="unpacks to"):
         import_files(Source.POLICE_UK, POLICE / "kent-2021-01-to-03.zip")
     with pytest.raises(Refused, match="unpacks to"):

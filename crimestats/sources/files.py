@@ -8,18 +8,58 @@ import contextlib
 import csv
 import io
 import zipfile
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
 from django.conf import settings
 
-# A year of Kent street-level files is about 100 MB as CSV and a fifth of that zipped; a
-# full Home Office table is about 40 MB as xlsx. Settings may raise either limit.
-MAX_UPLOAD_BYTES = getattr(settings, "CRIME_IMPORT_MAX_UPLOAD_BYTES", 250 * 1024 * 1024)
-# What an archive or spreadsheet may unpack to (a 1,000,000-row xlsx sheet is ~500 MB).
-MAX_UNPACKED_BYTES = getattr(settings, "CRIME_IMPORT_MAX_UNPACKED_BYTES", 2 * 1024**3)
 MAX_ERRORS_KEPT = 100
+# A part this small may compress as well as it likes (the ratio is checked above it).
+RATIO_CHECKED_ABOVE = 1024**2
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What an upload may hold and what reading it may cost, from settings (csp/settings.py
+    has the values and why; tests and the benchmark change them there)."""
+
+    upload_bytes: int
+    unpacked_bytes: int
+    part_bytes: int
+    ratio: int
+    parts: int
+    rows: int
+    columns: int
+    memory_bytes: int
+    page_seconds: float
+    command_seconds: float
+
+
+def limits() -> Limits:
+    return Limits(
+        upload_bytes=settings.CRIME_IMPORT_MAX_UPLOAD_BYTES,
+        unpacked_bytes=settings.CRIME_IMPORT_MAX_UNPACKED_BYTES,
+        part_bytes=settings.CRIME_IMPORT_MAX_PART_BYTES,
+        ratio=settings.CRIME_IMPORT_MAX_RATIO,
+        parts=settings.CRIME_IMPORT_MAX_PARTS,
+        rows=settings.CRIME_IMPORT_MAX_ROWS,
+        columns=settings.CRIME_IMPORT_MAX_COLUMNS,
+        memory_bytes=settings.CRIME_IMPORT_MEMORY_BYTES,
+        page_seconds=settings.CRIME_IMPORT_PAGE_SECONDS,
+        command_seconds=settings.CRIME_IMPORT_COMMAND_SECONDS,
+    )
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1024**2:,.0f} MB"
+
+
+# What a damaged or unusual archive raises while a part of it is unpacked.
+UNREADABLE = (
+    zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError, ValueError,
+)  # fmt: skip
 
 
 class Refused(Exception):
@@ -38,11 +78,11 @@ class Upload:
 def check_size(upload: Upload) -> None:
     if upload.size == 0:
         raise Refused(f"{upload.name} is empty.")
-    if upload.size > MAX_UPLOAD_BYTES:
+    largest = limits().upload_bytes
+    if upload.size > largest:
         raise Refused(
-            f"{upload.name} is {upload.size / 1024**2:,.0f} MB; files up to "
-            f"{MAX_UPLOAD_BYTES / 1024**2:,.0f} MB can be imported here. Load larger files "
-            "with the management command (see the README)."
+            f"{upload.name} is {megabytes(upload.size)}; files up to {megabytes(largest)} can "
+            "be imported here. Load larger files with the management command (see the README)."
         )
 
 
@@ -66,16 +106,37 @@ def kind_of(upload: Upload) -> str:
 
 
 def open_zip(upload: Upload) -> zipfile.ZipFile:
-    """The archive, once its members are known to unpack to a sensible size."""
+    """The archive, once its parts are known, from its own directory and before any is
+    unpacked, to unpack to a sensible size each and in all, without the compression of a
+    zip bomb. (Python's zipfile then stops each part at the size it declared.)"""
     try:
         archive = zipfile.ZipFile(upload.stream)
-        unpacked = sum(member.file_size for member in archive.infolist())
+        parts = archive.infolist()
     except (zipfile.BadZipFile, OSError, ValueError) as error:
         raise Refused(f"{upload.name} is not a readable zip archive ({error}).") from error
-    if unpacked > MAX_UNPACKED_BYTES:
+    bounds = limits()
+    if len(parts) > bounds.parts:
         raise Refused(
-            f"{upload.name} unpacks to {unpacked / 1024**3:,.1f} GB, more than the "
-            f"{MAX_UNPACKED_BYTES / 1024**3:,.1f} GB this import accepts."
+            f"{upload.name} holds {len(parts):,} files; an archive may hold {bounds.parts:,}."
+        )
+    for part in parts:
+        if part.file_size > bounds.part_bytes:
+            raise Refused(
+                f"{upload.name}: {part.filename} unpacks to {megabytes(part.file_size)}, more "
+                f"than the {megabytes(bounds.part_bytes)} one part may. Nothing was read."
+            )
+        ratio = part.file_size / max(part.compress_size, 1)
+        if part.file_size > RATIO_CHECKED_ABOVE and ratio > bounds.ratio:
+            raise Refused(
+                f"{upload.name}: {part.filename} unpacks to {ratio:,.0f} times its packed size; "
+                f"spreadsheets and data downloads pack to no more than {bounds.ratio} times, "
+                "so this looks like a zip bomb. Nothing was read."
+            )
+    unpacked = sum(part.file_size for part in parts)
+    if unpacked > bounds.unpacked_bytes:
+        raise Refused(
+            f"{upload.name} unpacks to {megabytes(unpacked)}, more than the "
+            f"{megabytes(bounds.unpacked_bytes)} this import accepts. Nothing was read."
         )
     return archive
 

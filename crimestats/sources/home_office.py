@@ -16,8 +16,11 @@ here (Medway, a misspelt district) are reported, and rows for other forces are c
 import re
 from collections.abc import Iterable, Iterator
 
-from ..models import Area, Source
-from .files import Refused, Upload, check_size, csv_rows, kind_of, open_zip
+from python_calamine import CalamineWorkbook
+
+from ..models import Source
+from . import extent
+from .files import Refused, Upload, check_size, csv_rows, kind_of, limits, open_zip
 from .labels import area_index, category_key, normalise, tidy
 from .parsed import Category, Parsed
 
@@ -105,11 +108,11 @@ def sheets(upload: Upload) -> Iterator[tuple[str, Iterable[list]]]:
             f"{upload.name} is not a spreadsheet or CSV file. Upload the Home Office table as "
             "downloaded (.xlsx or .ods), or saved as CSV."
         )
+    bounds = limits()
     if kind == "zip":
-        open_zip(upload)  # refuses an archive that would unpack to too much
+        # Refuses an archive that would unpack to too much, or a sheet reaching too far.
+        extent.check(upload, open_zip(upload), bounds)
     upload.stream.seek(0)
-    from python_calamine import CalamineWorkbook
-
     try:
         workbook = CalamineWorkbook.from_filelike(upload.stream)
         names = workbook.sheet_names
@@ -127,6 +130,13 @@ def sheets(upload: Upload) -> Iterator[tuple[str, Iterable[list]]]:
             raise Refused(
                 f"Sheet “{name}” of {upload.name} could not be read ({error})."
             ) from error
+        # Also holds an old .xls (whose format allows 65,536 rows by 256 columns).
+        if sheet.height > bounds.rows or sheet.width > bounds.columns:
+            raise Refused(
+                f"Sheet “{name}” of {upload.name} has {sheet.height:,} rows and {sheet.width:,} "
+                f"columns; a sheet may use {bounds.rows:,} rows and {bounds.columns} columns "
+                "here. Copy the table into a new spreadsheet and upload that."
+            )
         yield name, sheet.iter_rows()
 
 
@@ -138,13 +148,13 @@ def raise_unless_unreadable(error: BaseException) -> None:
         raise error
 
 
-def parse(uploads: list[Upload]) -> Parsed:
-    """Read the table(s) into per-quarter counts for the areas held here."""
+def parse(uploads: list[Upload], areas: list) -> Parsed:
+    """Read the table(s) into per-quarter counts for ``areas`` (the areas held here, read
+    by the caller: this runs where the database is out of reach, see ``budget``)."""
     if not uploads:
         raise Refused("Choose the Home Office table to upload.")
     name = ", ".join(upload.name for upload in uploads)
     parsed = Parsed(source=Source.HOME_OFFICE, file_name=name)
-    areas = list(Area.objects.all())
     index = area_index(areas)
     counties = {normalise(area.county) for area in areas}
     first_seen: dict[tuple, str] = {}

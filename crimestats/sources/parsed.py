@@ -99,4 +99,6 @@ class Parsed:
         parsed.unknown_areas = Counter(report["unknown_areas"])
         parsed.unlocated = Counter(report["unlocated"])
         parsed.notes = report["notes"]
+        parsed.errors.kept = list(report["errors"])
+        parsed.errors.count = report["error_count"]
         return parsed

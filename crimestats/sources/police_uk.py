@@ -17,12 +17,10 @@ Rows are aggregated to (LSOA, month, crime type) counts as they are read.
 
 import datetime
 import re
-import zipfile
-import zlib
 from collections import Counter
 
-from ..models import Area, Source
-from .files import Refused, Upload, check_size, csv_rows, kind_of, open_zip
+from ..models import Source
+from .files import UNREADABLE, Refused, Upload, check_size, csv_rows, kind_of, open_zip
 from .labels import area_index, category_key, normalise, tidy
 from .parsed import Category, Parsed
 
@@ -93,12 +91,13 @@ def street_files(upload: Upload):
     yield upload.name, upload.stream
 
 
-def parse(uploads: list[Upload]) -> Parsed:
+def parse(uploads: list[Upload], areas: list) -> Parsed:
+    """Read the files into counts for ``areas`` (read by the caller: this runs where the
+    database is out of reach, see ``budget``)."""
     if not uploads:
         raise Refused("Choose the street-level files to upload.")
     name = ", ".join(upload.name for upload in uploads)
     parsed = Parsed(source=Source.POLICE_UK, file_name=name)
-    areas = list(Area.objects.all())
     index = area_index(areas)
     raw: Counter = Counter()  # (lsoa code, lsoa name, month, crime type) → rows
     month_files: dict[str, str] = {}
@@ -118,10 +117,6 @@ def parse(uploads: list[Upload]) -> Parsed:
             + ")."
         )
     return parsed
-
-
-# What a damaged or unusual archive raises while it is read.
-UNREADABLE = (zipfile.BadZipFile, zlib.error, EOFError, OSError, NotImplementedError, RuntimeError)
 
 
 def read_upload(parsed: Parsed, upload: Upload, raw: Counter, month_files: dict) -> None:

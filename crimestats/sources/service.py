@@ -2,13 +2,14 @@
 read → compare (the preview) → apply (on confirmation, or at once from a command)."""
 
 import hashlib
+import json
 from dataclasses import dataclass
 
 from django.db import DatabaseError, transaction
 
-from ..models import ImportRun, PendingImport, Source
-from . import home_office, police_uk
-from .files import Refused, Upload
+from ..models import Area, ImportRun, PendingImport, Source
+from . import budget, home_office, police_uk
+from .files import Refused, Upload, limits
 from .loading import Changes, apply, compare, describe_scope, sample_rows
 from .parsed import Parsed
 
@@ -45,10 +46,28 @@ class Preview:
         }
 
 
-def read(source: str, uploads: list[Upload]) -> Preview:
-    """Read and compare; writes nothing. Raises Refused for a file that cannot be read."""
+def parse(source: str, uploads: list[Upload], seconds: float) -> Parsed:
+    """The files read, in a child process within the memory budget and ``seconds`` (see
+    ``budget``): a file that would take the process down only ends the child."""
+    areas = list(Area.objects.all())
+
+    def task() -> bytes:
+        return json.dumps(PARSERS[source](uploads, areas).to_payload()).encode()
+
+    answer = budget.run(
+        task,
+        name=", ".join(upload.name for upload in uploads) or "the upload",
+        seconds=seconds,
+        memory_bytes=limits().memory_bytes,
+    )
+    return Parsed.from_payload(json.loads(answer))
+
+
+def read(source: str, uploads: list[Upload], seconds: float | None = None) -> Preview:
+    """Read and compare; writes nothing. Raises Refused for a file that cannot be read.
+    Reading stops after ``seconds``, by default the page's budget."""
     sha256 = digest(uploads)
-    parsed = PARSERS[source](uploads)
+    parsed = parse(source, uploads, seconds or limits().page_seconds)
     changes = None if parsed.errors else compare(parsed)
     return Preview(parsed=parsed, changes=changes, sha256=sha256)
 
@@ -87,9 +106,10 @@ def confirm(pending: PendingImport, user) -> tuple[Changes, ImportRun | None]:
 
 
 def import_now(source: str, uploads: list[Upload], user=None) -> tuple[Preview, ImportRun | None]:
-    """Read and apply at once (the management commands). Refused on row errors."""
+    """Read and apply at once (the management commands, with their longer time budget).
+    Refused on row errors."""
     sha256 = digest(uploads)
-    parsed = PARSERS[source](uploads)
+    parsed = parse(source, uploads, limits().command_seconds)
     if parsed.errors:
         raise Refused(
             f"{parsed.errors.count} row(s) have errors; nothing was imported:\n  "

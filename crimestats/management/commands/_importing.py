@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
 from crimestats.sources import service
-from crimestats.sources.files import Refused, Upload
+from crimestats.sources.files import Refused, Upload, limits
 
 
 class ImportCommand(BaseCommand):
@@ -42,7 +42,7 @@ class ImportCommand(BaseCommand):
                 uploads.append(Upload(path.name, handle, path.stat().st_size))
             try:
                 if dry_run:
-                    preview = service.read(self.source, uploads)
+                    preview = service.read(self.source, uploads, limits().command_seconds)
                     if preview.changes is None:
                         raise Refused(
                             f"{preview.parsed.errors.count} row(s) have errors:\n  "
