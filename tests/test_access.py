@@ -343,6 +343,8 @@ def world(davss_user, manager, plan):
 # Sessions and django-axes's records of sign-in attempts change on any request; nothing
 # else may change when a request is refused.
 UNTRACKED_APPS = {"sessions", "axes", "contenttypes"}
+# Counts of attempts (accounts/throttles.py), like axes's: a refused guess is still counted.
+UNTRACKED_MODELS = {"accounts.Throttle"}
 
 
 def database_state() -> dict:
@@ -351,7 +353,7 @@ def database_state() -> dict:
     state = {
         model._meta.label: model._default_manager.count()
         for model in apps.get_models()
-        if model._meta.app_label not in UNTRACKED_APPS
+        if model._meta.app_label not in UNTRACKED_APPS and model._meta.label not in UNTRACKED_MODELS
     }
     state["returns"] = list(
         QuarterlyReturn.objects.order_by("pk").values_list(
