@@ -153,9 +153,16 @@ def test_parallel_sign_ins_on_sqlite_never_find_the_database_locked(live_sqlite_
                 "GROUP BY username"
             ).fetchall()
         )
+        # The per-account count (accounts/throttles.py) too: one row per name tried wrongly
+        # (the officers' were forgiven by their right passwords), each with all five.
+        per_account = db.execute(
+            'SELECT attempts, COUNT(*) FROM accounts_throttle WHERE "limit" = ? GROUP BY attempts',
+            ("sign-in",),
+        ).fetchall()
     expected = {
         f"ghost{n}-{group}": FAILURES_PER_NAME
         for n in range(CLIENTS)
         for group in range(ROUNDS // FAILURES_PER_NAME)
     }
     assert failures == expected, "every failed sign-in is counted"
+    assert per_account == [(FAILURES_PER_NAME, len(expected))]
