@@ -53,13 +53,13 @@ class Limit:
         return salted_hmac(f"csp.throttle.{self.name}", text).hexdigest()
 
     def refused_until(self, value) -> datetime | None:
-        now = timezone.now()
-        until = (
-            Throttle.objects.filter(limit=self.name, key=self.key(value), refused_until__gt=now)
+        return (
+            Throttle.objects.filter(
+                limit=self.name, key=self.key(value), refused_until__gt=timezone.now()
+            )
             .values_list("refused_until", flat=True)
             .first()
         )
-        return until
 
     def record(self, value) -> datetime | None:
         """Count one attempt; until when attempts are refused if this one reached the limit
@@ -112,7 +112,8 @@ class Limit:
             throttle.refused_until = throttle.window_started + self.within
             return
         throttle.refusals += 1
-        refusal = self.refuse_for * 2 ** (throttle.refusals - 1)
+        # (The exponent is bounded: refusals go on counting while an attack does.)
+        refusal = self.refuse_for * 2 ** min(throttle.refusals - 1, 20)
         throttle.refused_until = now + min(refusal, self.longest or self.refuse_for)
         throttle.window_started, throttle.attempts = now, 0
 

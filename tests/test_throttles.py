@@ -237,3 +237,14 @@ def test_a_rate_refuses_until_its_window_ends():
     assert until == Throttle.objects.get(limit="test-rate").window_started + limit.within
     limit.forgive("someone")
     assert limit.allow("someone")
+
+
+def test_a_long_attack_stays_at_the_longest_refusal():
+    """Refusals in a row go on counting for as long as an attack does (weeks, perhaps)."""
+    limit = throttles.SIGN_IN
+    for _ in range(limit.attempts):
+        limit.record("davss")
+    Throttle.objects.update(refusals=10_000, refused_until=timezone.now())
+    for _ in range(limit.attempts):
+        until = limit.record("davss")
+    assert round((until - timezone.now()).total_seconds() / 60) == 120
