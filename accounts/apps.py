@@ -4,3 +4,8 @@ from django.apps import AppConfig
 class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = "Users and roles"
+
+    def ready(self):
+        from accounts import throttles
+
+        throttles.connect()

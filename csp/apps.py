@@ -6,6 +6,6 @@ class CspConfig(AppConfig):
     verbose_name = "csp-plan"
 
     def ready(self):
-        from csp import audit
+        from csp import audit, checks  # noqa: F401 (checks registers itself)
 
         audit.connect()

@@ -93,6 +93,17 @@ def locked_out(sender, request, username, ip_address, **kwargs):
     log.warning("sign-in locked: username=%s ip=%s", clean(username), clean(ip_address))
 
 
+def throttled(request, limit: str, value, until) -> None:
+    """A limit of accounts/throttles.py reached: further attempts refused until ``until``."""
+    log.warning(
+        "throttled %s: %s refused until %s ip=%s",
+        limit,
+        clean(value),
+        until.isoformat(timespec="seconds") if until else "-",
+        _ip(request),
+    )
+
+
 # Called from middleware -----------------------------------------------------------------
 
 

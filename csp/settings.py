@@ -1,6 +1,6 @@
 """Settings for csp-plan, read from the environment (12-factor).
 
-Development defaults apply only when DEBUG is on; with DEBUG off, SECRET_KEY and
+Development defaults apply only when DEBUG is on; with DEBUG off, SECRET_KEY, SITE_URL and
 ALLOWED_HOSTS must come from the environment or start-up fails.
 """
 
@@ -36,7 +36,8 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else ""
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    # django.contrib.admin, admitting superusers only (csp/admin_site.py).
+    "csp.admin_site.SuperuserAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -106,11 +107,25 @@ DATABASES = {
         conn_max_age=int(os.environ.get("CONN_MAX_AGE", "60")),
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # So the embedded default holds a partnership's sign-ins and reviews at once: readers
+    # never wait for the writer (write-ahead log), a writer waits up to 20 s for another
+    # instead of failing with "database is locked", and a transaction takes the write
+    # lock when it begins, not half-way through (where SQLite cannot wait, only fail).
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            "transaction_mode": "IMMEDIATE",
+            "timeout": 20,
+        }
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    # The limit per account from any address (accounts/throttles.py).
+    "accounts.throttles.SignInThrottleBackend",
     "django.contrib.auth.backends.ModelBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -202,7 +217,16 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "csp-plan <noreply@localhost>")
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
+# The public address e-mails link to. Required in production: a default would send people
+# to 127.0.0.1 unnoticed. `check --deploy` also wants it on https:// (csp/checks.py).
+SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")
+if not SITE_URL:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "SITE_URL must be set when DEBUG is off: the public address e-mails link to, "
+            "such as https://csp-plan.example.org."
+        )
+    SITE_URL = "http://127.0.0.1:8000"
 
 # Security headers. HTTPS-only settings are on whenever DEBUG is off.
 SECURE_CONTENT_TYPE_NOSNIFF = True

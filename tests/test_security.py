@@ -655,6 +655,7 @@ def production_environment() -> dict:
         "DEBUG": "0",
         "SECRET_KEY": secrets.token_urlsafe(50),
         "ALLOWED_HOSTS": "csp-plan.example.org",
+        "SITE_URL": "https://csp-plan.example.org",
     }
 
 
@@ -707,6 +708,35 @@ def test_production_refuses_to_start_without_a_secret_key():
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set when DEBUG is off" in result.stderr
+
+
+def test_production_refuses_to_start_without_a_site_url():
+    """Without it, e-mails would link to http://127.0.0.1:8000/ and nobody would notice."""
+    env = production_environment()
+    del env["SITE_URL"]
+    result = subprocess.run(
+        [sys.executable, "-c", "import django; django.setup()"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "ImproperlyConfigured: SITE_URL must be set when DEBUG is off" in result.stderr
+
+
+def test_the_deployment_checklist_refuses_a_plain_http_site_url():
+    env = production_environment() | {"SITE_URL": "http://csp-plan.example.org"}
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode != 0
+    assert "csp.W001" in result.stderr
+    assert "SITE_URL" in result.stderr
 
 
 def test_deployment_checklist_passes_with_production_settings():
