@@ -3,8 +3,8 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
+from csp import querystring
 from csp.permissions import (
     Capability,
     may,
@@ -20,6 +20,8 @@ from .filters import ReviewFilter
 from .forms import ApproveForm, LockExceptionForm, ReasonForm, ReturnForm, metric_field_name
 from .models import Action, Agency, LockException, QuarterlyReturn
 from .tables import ReviewTable
+
+REVIEW_PAGE_SIZES = (50,)  # the queue offers one page size
 
 
 @requires(Capability.READ_PLAN)
@@ -69,10 +71,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _chosen_quarter(request, quarters):
     by_number = {quarter.number: quarter for quarter in quarters}
-    try:
-        number = int(request.GET.get("quarter", ""))
-    except ValueError:
-        number = None
+    number = querystring.whole_number(request.GET.get("quarter"))
     if number in by_number:
         return by_number[number]
     open_quarters = [quarter for quarter in quarters if quarter.is_open]
@@ -314,7 +313,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     )
     review_filter = ReviewFilter(request.GET, queryset=returns, plan=plan)
     table = ReviewTable(review_filter.qs)
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    querystring.paginate(request, table, REVIEW_PAGE_SIZES)
     return render(
         request,
         "actions/review_queue.html",
