@@ -205,6 +205,12 @@ def return_edit(request: HttpRequest, quarter_pk: int, action_pk: int, agency_pk
 
 @requires(Capability.READ_PLAN)
 def return_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _return_page(request, pk)
+
+
+def _return_page(request, pk: int, reason_form: ReasonForm | None = None) -> HttpResponse:
+    """The return's page; with a refused send-back or reopen form, that form as typed, its
+    error beside the reason."""
     quarterly_return = get_object_or_404(
         QuarterlyReturn.objects.visible_to(request.user)
         .with_context()
@@ -243,7 +249,7 @@ def return_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "history": quarterly_return.history.select_related("history_user").order_by(
             "-history_date"
         ),
-        "reason_form": ReasonForm(initial={"version": quarterly_return.version}),
+        "reason_form": reason_form or ReasonForm(initial={"version": quarterly_return.version}),
     }
     return render(request, "actions/return_detail.html", context)
 
@@ -251,6 +257,8 @@ def return_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _review_action(request, pk, transition, form_class, success):
     quarterly_return = get_object_or_404(QuarterlyReturn.objects.with_context(), pk=pk)
     form = form_class(request.POST)
+    if "reason" in form.errors:
+        return _return_page(request, pk, form)  # the reason as typed, the error beside it
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:

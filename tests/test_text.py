@@ -250,10 +250,15 @@ def test_a_send_back_reason_with_a_hidden_character_is_refused(client, davss_use
         {"reason": f"Remove{VERTICAL_TAB}the name", "version": str(submitted.version)},
         follow=True,
     )
-    assert response.status_code == 200
+    assert response.status_code == 200 and response.redirect_chain == []
     submitted.refresh_from_db()
     assert submitted.state == QuarterlyReturn.State.SUBMITTED
-    assert "hidden character (a vertical tab) after “Remove”" in response.content.decode()
+    page = html.fromstring(response.content.decode())
+    [beside] = page.xpath("//p[@id='id_reason-error']")
+    assert "hidden character (a vertical tab) after “Remove”" in " ".join(beside.itertext())
+    assert hidden_character_errors(response)  # and in the summary above
+    # the reason is kept as typed
+    assert f"Remove{VERTICAL_TAB}the name</textarea>" in response.content.decode()
 
 
 @pytest.mark.django_db
