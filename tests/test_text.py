@@ -19,6 +19,7 @@ from django.test import RequestFactory
 from django.urls import reverse
 from lxml import html
 
+from actions import services
 from actions.forms import ReasonForm, ReturnForm
 from actions.models import Agency, LockException, Metric, QuarterlyReturn
 from crimestats.forms import YearFiguresForm
@@ -313,11 +314,13 @@ def test_text_held_with_hidden_characters_still_downloads_for_everyone(client):
     """Stored straight into the database, as a return typed before the rule was: the Word
     paper, the report's workbook, the priority workbook and every other download open."""
     users = board_helpers.load_demo()
-    planted = board_helpers.plant_unapproved(board_helpers.demo_plan(), "approved")
+    planted = board_helpers.plant_unapproved(board_helpers.demo_plan(), "submitted")
     QuarterlyReturn.objects.filter(pk=planted.pk).update(
         narrative=f"Helpline{VERTICAL_TAB}staffed\x01 all quarter\x1b",
         rag_reason=f"Two{VERTICAL_TAB}posts vacant",
     )
+    planted.refresh_from_db()
+    services.approve_return(users["manager"], planted, seen_version=planted.version)
     Agency.objects.filter(pk=planted.agency_id).update(name=f"DAVSS{VERTICAL_TAB}")
     Priority.objects.filter(pk=planted.action.priority_id).update(
         title=f"Domestic{VERTICAL_TAB}abuse"
