@@ -1,16 +1,18 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from csp.text import PrintableTextAdmin
+
 from .models import Action, Agency, Metric, QuarterlyReturn
 
 
-class MetricInline(admin.TabularInline):
+class MetricInline(PrintableTextAdmin, admin.TabularInline):
     model = Metric
     extra = 0
 
 
 @admin.register(Agency)
-class AgencyAdmin(SimpleHistoryAdmin):
+class AgencyAdmin(PrintableTextAdmin, SimpleHistoryAdmin):
     list_display = ("name", "short_name", "kind", "active")
     list_filter = ("kind", "active")
     search_fields = ("name", "short_name")
@@ -18,7 +20,7 @@ class AgencyAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(Action)
-class ActionAdmin(SimpleHistoryAdmin):
+class ActionAdmin(PrintableTextAdmin, SimpleHistoryAdmin):
     list_display = ("ref", "description", "lead_agencies", "priority")
     list_filter = ("priority__plan", "priority")
     list_select_related = ("priority", "priority__plan")
@@ -28,7 +30,7 @@ class ActionAdmin(SimpleHistoryAdmin):
 
 
 @admin.register(QuarterlyReturn)
-class QuarterlyReturnAdmin(SimpleHistoryAdmin):
+class QuarterlyReturnAdmin(PrintableTextAdmin, SimpleHistoryAdmin):
     list_display = ("action", "agency", "quarter", "state", "rag", "updated_at")
     list_filter = ("state", "rag", "quarter")
     list_select_related = ("action", "action__priority", "agency", "quarter", "quarter__plan")

@@ -1,5 +1,7 @@
 from django import forms
 
+from csp.text import PrintableCharField
+
 from .models import MAX_COUNT, Metric, QuarterlyReturn
 
 RAG = QuarterlyReturn.RAG
@@ -17,7 +19,7 @@ class ReturnForm(forms.Form):
     and the RAG status. The version is the one the user opened; it is compared, never saved.
     """
 
-    narrative = forms.CharField(
+    narrative = PrintableCharField(
         label="Progress this quarter",
         help_text="What was done, what changed and what is planned next.",
         required=False,
@@ -32,7 +34,7 @@ class ReturnForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"invalid_choice": "Select a RAG status from the list"},
     )
-    rag_reason = forms.CharField(
+    rag_reason = PrintableCharField(
         label="Reason for a red or amber status",
         help_text="One line: what is holding the action back.",
         required=False,
@@ -78,7 +80,7 @@ class ReturnForm(forms.Form):
                 widget=forms.RadioSelect,
                 error_messages={"invalid_choice": f"Select yes or no for {name.lower()}"},
             )
-        return forms.CharField(
+        return PrintableCharField(
             label=name,
             required=False,
             max_length=2_000,
@@ -130,7 +132,7 @@ class ReturnForm(forms.Form):
 class ReasonForm(forms.Form):
     """Send back or reopen: the reason is required and is shown to the partner."""
 
-    reason = forms.CharField(
+    reason = PrintableCharField(
         label="Reason",
         max_length=5_000,
         widget=forms.Textarea(attrs={"rows": 4}),
@@ -176,7 +178,7 @@ class LockExceptionForm(forms.Form):
         label="Agency",
         error_messages={"required": "Select the agency", "invalid_choice": "Select the agency"},
     )
-    reason = forms.CharField(
+    reason = PrintableCharField(
         label="Reason",
         max_length=300,
         error_messages={

@@ -3,8 +3,8 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
-from django_tables2 import RequestConfig
 
+from csp import querystring
 from csp.permissions import (
     Capability,
     may,
@@ -20,6 +20,8 @@ from .filters import ReviewFilter
 from .forms import ApproveForm, LockExceptionForm, ReasonForm, ReturnForm, metric_field_name
 from .models import Action, Agency, LockException, QuarterlyReturn
 from .tables import ReviewTable
+
+REVIEW_PAGE_SIZES = (50,)  # the queue offers one page size
 
 
 @requires(Capability.READ_PLAN)
@@ -76,10 +78,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _chosen_quarter(request, quarters):
     by_number = {quarter.number: quarter for quarter in quarters}
-    try:
-        number = int(request.GET.get("quarter", ""))
-    except ValueError:
-        number = None
+    number = querystring.whole_number(request.GET.get("quarter"))
     if number in by_number:
         return by_number[number]
     open_quarters = [quarter for quarter in quarters if quarter.is_open]
@@ -214,6 +213,12 @@ def return_edit(request: HttpRequest, quarter_pk: int, action_pk: int, agency_pk
 
 @requires(Capability.READ_PLAN)
 def return_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _return_page(request, pk)
+
+
+def _return_page(request, pk: int, reason_form: ReasonForm | None = None) -> HttpResponse:
+    """The return's page; with a refused send-back or reopen form, that form as typed, its
+    error beside the reason."""
     quarterly_return = get_object_or_404(
         QuarterlyReturn.objects.visible_to(request.user)
         .with_context()
@@ -250,7 +255,7 @@ def return_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_edit": may_edit_return(request.user, quarterly_return),
         "may_review": may(request.user, Capability.REVIEW_RETURNS),
         "history": quarterly_return.history_visible_to(request.user),
-        "reason_form": ReasonForm(initial={"version": quarterly_return.version}),
+        "reason_form": reason_form or ReasonForm(initial={"version": quarterly_return.version}),
     }
     return render(request, "actions/return_detail.html", context)
 
@@ -260,6 +265,8 @@ def _review_action(request, pk, transition, form_class, success):
         QuarterlyReturn.objects.visible_to(request.user).with_context(), pk=pk
     )
     form = form_class(request.POST)
+    if "reason" in form.errors:
+        return _return_page(request, pk, form)  # the reason as typed, the error beside it
     if not form.is_valid():
         for errors in form.errors.values():
             for error in errors:
@@ -323,7 +330,7 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     )
     review_filter = ReviewFilter(request.GET, queryset=returns, plan=plan)
     table = ReviewTable(review_filter.qs)
-    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    querystring.paginate(request, table, REVIEW_PAGE_SIZES)
     return render(
         request,
         "actions/review_queue.html",

@@ -1,5 +1,7 @@
 from django import forms
 
+from csp.text import PrintableCharField
+
 from .csv_import import MAX_BYTES
 from .entry import (
     MIN_YEAR,
@@ -39,7 +41,7 @@ class YearFiguresForm(forms.Form):
     ``seen`` is the fingerprint of the year's figures as the form was opened.
     """
 
-    seen = forms.CharField(widget=forms.HiddenInput, required=False, max_length=64)
+    seen = PrintableCharField(widget=forms.HiddenInput, required=False, max_length=64)
 
     def __init__(self, *args, year, crime_types, figures, positions, areas_compared, **kwargs):
         super().__init__(*args, **kwargs)
@@ -53,7 +55,7 @@ class YearFiguresForm(forms.Form):
         }
         self.areas_compared = areas_compared
         for crime_type in self.crime_types:
-            self.fields[f"count_{crime_type.pk}"] = forms.CharField(
+            self.fields[f"count_{crime_type.pk}"] = PrintableCharField(
                 label=f"Count of {crime_type.label} in {year}",
                 required=False,
                 max_length=20,
@@ -65,7 +67,7 @@ class YearFiguresForm(forms.Form):
                     "of 1,000,000 or fewer"
                 },
             )
-            self.fields[f"position_{crime_type.pk}"] = forms.CharField(
+            self.fields[f"position_{crime_type.pk}"] = PrintableCharField(
                 label=f"County position of {crime_type.label} in {year}",
                 required=False,
                 max_length=10,

@@ -5,6 +5,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from csp.permissions import Capability, may, requires
+from csp.querystring import whole_number
 from priorities.models import Plan
 
 from . import league, statistics
@@ -49,9 +50,8 @@ def crime_league(request: HttpRequest) -> HttpResponse:
     sources = league.figure_sources()
     with_figures = [crime_type for crime_type in crime_types if crime_type.pk in sources]
     crime_type = with_figures[0] if with_figures else (crime_types[0] if crime_types else None)
-    if request.GET.get("crime_type", "").isdigit():
-        chosen = int(request.GET["crime_type"])
-        crime_type = next((c for c in crime_types if c.pk == chosen), crime_type)
+    chosen = whole_number(request.GET.get("crime_type"))
+    crime_type = next((c for c in crime_types if c.pk == chosen), crime_type)
     years = league.years_held(basis)
     assessment = assessment_year()
     default_year = assessment if basis == Basis.CALENDAR else None
@@ -106,9 +106,8 @@ def crime_neighbourhoods(request: HttpRequest) -> HttpResponse:
     years = league.lsoa_years(area) if area else []
     year = _choice(request, "year", years, years[0] if years else None)
     categories = list(SourceCategory.objects.filter(source=Source.POLICE_UK).order_by("label"))
-    category = None
-    if request.GET.get("category", "").isdigit():
-        category = next((c for c in categories if c.pk == int(request.GET["category"])), None)
+    chosen = whole_number(request.GET.get("category"))
+    category = next((c for c in categories if c.pk == chosen), None)
     view = league.lsoa_view(area, year, category) if area and year else None
     return render(
         request,

@@ -9,6 +9,7 @@ from django.utils.text import slugify
 
 from csp.exports import FORMATS, download
 from csp.permissions import Capability, may, requires
+from csp.querystring import whole_number
 
 from . import csv_import, entry, statistics
 from .downloads import crime_table_sheet, trend_sheet
@@ -31,10 +32,7 @@ def _home_area() -> Area:
 def crime_statistics(request: HttpRequest) -> HttpResponse:
     area = statistics.home_area()
     years = statistics.years_held(area) if area else []
-    try:
-        year = int(request.GET.get("year", ""))
-    except ValueError:
-        year = None
+    year = whole_number(request.GET.get("year"))
     if year not in years:
         year = years[0] if years else None
     rows = statistics.crime_table(area, year) if year else []

@@ -2,12 +2,19 @@
 refused requests, on the "csp.audit" logger beside the workflow's own entries
 (actions/services.py).
 
-Never logged: passwords, session keys, reset tokens. Usernames typed at the sign-in page
-are the visitor's own text, so they are cleaned of line breaks and control characters
-before they reach the log (a forged log line is a way to hide an attack).
+Never logged: passwords, session keys, reset tokens.
+
+Every entry is written as one JSON object on one line (`JsonLineFormatter`, the formatter of
+the "audit" handler in settings.LOGGING): a send-back reason, a lock exception's reason or an
+agency's name is the user's own text, and a line break in it would otherwise start a line
+that reads like a real entry ("… return 5 approved by manager"). JSON escapes line breaks,
+control characters and quotes, and non-ASCII too, so no character of the text can end the
+line or the message (ASVS V7.3.1). Usernames typed at the sign-in page are also shortened to
+one printable line (`clean`), so that a failed sign-in cannot flood the log.
 """
 
 import ipaddress
+import json
 import logging
 import time
 
@@ -18,6 +25,26 @@ log = logging.getLogger("csp.audit")
 LONGEST_LOGGED_TEXT = 150
 # The session key holding when its user signed in (the absolute lifetime's start).
 SIGNED_IN_AT = "signed_in_at"
+
+
+class JsonLineFormatter(logging.Formatter):
+    """A log entry as one JSON object a line: time, level, logger, message (and the
+    exception's traceback, if any), every value escaped by the JSON encoder."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {
+            "time": self.formatTime(record, self.datefmt),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        # ensure_ascii: besides \n and \r, Unicode's own line separators (U+2028, U+0085)
+        # are escaped too, so nothing in the text can break the line for any reader.
+        return json.dumps(entry, ensure_ascii=True)
 
 
 def clean(value) -> str:

@@ -7,6 +7,10 @@ with one of those characters is prefixed with a single quote, as OWASP recommend
 (https://owasp.org/www-community/attacks/CSV_Injection). That includes legitimate values such
 as "-1.9%": the quote shows in the cell, which is the price of never running a formula.
 Numbers stay numbers: an int or a Decimal cannot carry a formula.
+
+Text is also made printable (csp.text.printable): a control character such as a vertical tab
+pasted from Word cannot be written to a workbook at all, and text held from before the forms
+refused it must not make a download fail.
 """
 
 import csv
@@ -18,6 +22,8 @@ from decimal import Decimal
 
 import tablib
 from django.http import HttpResponse
+
+from csp.text import printable
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 CSV_TYPE = "text/csv; charset=utf-8"
@@ -34,6 +40,13 @@ def neutralise(value: Cell) -> Cell:
     return value
 
 
+def safe_cell(value: Cell) -> Cell:
+    """A cell as every download writes it: printable, and never a formula."""
+    if isinstance(value, str):
+        value = printable(value)
+    return neutralise(value)
+
+
 @dataclass
 class Sheet:
     """One table as downloaded: a title (the sheet's name), the column headings as on
@@ -44,9 +57,9 @@ class Sheet:
     rows: list[Sequence[Cell]] = field(default_factory=list)
 
     def safe_rows(self) -> Iterable[list[Cell]]:
-        yield [neutralise(header) for header in self.headers]
+        yield [safe_cell(header) for header in self.headers]
         for row in self.rows:
-            yield [neutralise(value) for value in row]
+            yield [safe_cell(value) for value in row]
 
 
 def _attachment(response: HttpResponse, filename: str) -> HttpResponse:

@@ -254,13 +254,20 @@ LOGGING = {
             "format": "%(asctime)s %(levelname)s %(name)s %(message)s",
             # With the offset from UTC, so entries from either side of a clock change line up.
             "datefmt": "%Y-%m-%dT%H:%M:%S%z",
-        }
+        },
+        # The security log: one JSON object a line, so text a user typed cannot forge an
+        # entry (csp.audit.JsonLineFormatter).
+        "json": {"()": "csp.audit.JsonLineFormatter", "datefmt": "%Y-%m-%dT%H:%M:%S%z"},
     },
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "plain"},
+        "audit": {"class": "logging.StreamHandler", "formatter": "json"},
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
     "loggers": {
-        "csp.audit": {"handlers": ["console"], "level": "INFO", "propagate": False},
-        "axes": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        "csp.audit": {"handlers": ["audit"], "level": "INFO", "propagate": False},
+        # django-axes logs the usernames typed at the sign-in page.
+        "axes": {"handlers": ["audit"], "level": "WARNING", "propagate": False},
     },
 }
 

@@ -9,6 +9,7 @@ from docx.shared import Pt
 
 from crimestats.statistics import CrimeRow, Headline
 from csp.exports import Sheet
+from csp.text import printable
 from priorities.models import Plan, Quarter
 
 from . import downloads
@@ -61,18 +62,24 @@ def rag_sentence(report: PriorityReport) -> str:
     return f"Approved returns by RAG status: {report.picture.rag_summary}."
 
 
+def _text(value) -> str:
+    """Text as a Word file can hold it: text held from before the forms refused hidden
+    control characters must not make the paper fail (csp.text.printable)."""
+    return printable(str(value))
+
+
 def _table(document, sheet: Sheet) -> None:
     table = document.add_table(rows=1, cols=len(sheet.headers))
     table.style = "Table Grid"
     for cell, header in zip(table.rows[0].cells, sheet.headers, strict=True):
-        cell.text = str(header)
+        cell.text = _text(header)
         for run in cell.paragraphs[0].runs:
             run.bold = True
     for row in sheet.rows:
         cells = table.add_row().cells
         for cell, value in zip(cells, row, strict=True):
             cell.text = (
-                "" if value is None else f"{value:,}" if isinstance(value, int) else str(value)
+                "" if value is None else f"{value:,}" if isinstance(value, int) else _text(value)
             )
     document.add_paragraph()
 
@@ -93,8 +100,8 @@ def board_paper(
     document.styles["Normal"].font.name = "Arial"
     document.styles["Normal"].font.size = Pt(11)
 
-    document.add_paragraph(f"{plan.partnership} Board")
-    document.add_heading(f"Quarterly performance report: {quarter.label}", level=0)
+    document.add_paragraph(_text(f"{plan.partnership} Board"))
+    document.add_heading(_text(f"Quarterly performance report: {quarter.label}"), level=0)
     details = document.add_table(rows=0, cols=2)
     details.style = "Table Grid"
     for key, value in [
@@ -104,18 +111,20 @@ def board_paper(
         ("Quarter", f"{quarter.label}: {quarter.months} (returns due {long_date(quarter.due)})"),
     ]:
         cells = details.add_row().cells
-        cells[0].text, cells[1].text = key, value
+        cells[0].text, cells[1].text = key, _text(value)
     document.add_paragraph()
 
     document.add_heading("1. Purpose of the report", level=1)
     document.add_paragraph(
-        f"To update the board on progress against the {plan.label} partnership plan in "
-        f"{quarter.label} ({quarter.months}), from the partner agencies' approved quarterly "
-        "returns, and on recorded crime against the year before."
+        _text(
+            f"To update the board on progress against the {plan.label} partnership plan in "
+            f"{quarter.label} ({quarter.months}), from the partner agencies' approved "
+            "quarterly returns, and on recorded crime against the year before."
+        )
     )
 
     document.add_heading("2. Summary", level=1)
-    document.add_paragraph(headline_sentence(headline))
+    document.add_paragraph(_text(headline_sentence(headline)))
     document.add_paragraph(returns_sentence(reports, quarter, past_due))
     _table(
         document,
@@ -125,7 +134,9 @@ def board_paper(
     document.add_heading("3. Progress by priority", level=1)
     for report in reports:
         priority = report.priority
-        document.add_heading(f"3.{priority.number} Priority {priority.number}: {priority.title}", 2)
+        document.add_heading(
+            _text(f"3.{priority.number} Priority {priority.number}: {priority.title}"), 2
+        )
         document.add_paragraph(rag_sentence(report))
         document.add_heading("Exceptions: red and amber", level=3)
         if report.exceptions:
@@ -136,7 +147,7 @@ def board_paper(
         if report.overdue:
             for row, cell in report.overdue:
                 document.add_paragraph(
-                    f"{row.action.ref} {row.agency.name}: {cell.state_label.lower()}",
+                    _text(f"{row.action.ref} {row.agency.name}: {cell.state_label.lower()}"),
                     style="List Bullet",
                 )
         else:
@@ -147,14 +158,16 @@ def board_paper(
         for quarterly_return in report.narratives:
             paragraph = document.add_paragraph()
             paragraph.add_run(
-                f"{quarterly_return.action.ref} {quarterly_return.agency.name} "
-                f"({quarterly_return.get_rag_display()}). "
+                _text(
+                    f"{quarterly_return.action.ref} {quarterly_return.agency.name} "
+                    f"({quarterly_return.get_rag_display()}). "
+                )
             ).bold = True
-            paragraph.add_run(quarterly_return.narrative)
+            paragraph.add_run(_text(quarterly_return.narrative))
 
     document.add_heading("4. Crime and disorder", level=1)
     if crime_year is not None and crime_rows:
-        document.add_paragraph(headline_sentence(headline))
+        document.add_paragraph(_text(headline_sentence(headline)))
         _table(document, downloads.crime_sheet(crime_rows, crime_year))
         document.add_paragraph(
             "County position ranks the Kent districts by rate per 1,000 residents: 1 is the "

@@ -26,6 +26,7 @@ from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from actions.models import Action, Agency, Metric, QuarterlyReturn
+from csp.querystring import whole_number
 from priorities.models import Plan, Priority, Quarter
 
 State = QuarterlyReturn.State
@@ -70,10 +71,7 @@ def default_quarter(quarters: list[Quarter], today: datetime.date | None = None)
 def chosen_quarter(quarters: list[Quarter], raw: str | None, today=None) -> Quarter | None:
     """The quarter asked for by number (?quarter=3); anything else gives the default."""
     by_number = {quarter.number: quarter for quarter in quarters}
-    try:
-        number = int(raw or "")
-    except ValueError:
-        number = None
+    number = whole_number(raw)
     return by_number.get(number) or default_quarter(quarters, today)
 
 

@@ -1,29 +1,31 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
+from csp.text import PrintableTextAdmin
+
 from .models import Plan, Priority, Quarter
 
 
-class PriorityInline(admin.TabularInline):
+class PriorityInline(PrintableTextAdmin, admin.TabularInline):
     model = Priority
     extra = 0
     fields = ("number", "short_title", "title")
 
 
-class QuarterInline(admin.TabularInline):
+class QuarterInline(PrintableTextAdmin, admin.TabularInline):
     model = Quarter
     extra = 0
 
 
 @admin.register(Plan)
-class PlanAdmin(SimpleHistoryAdmin):
+class PlanAdmin(PrintableTextAdmin, SimpleHistoryAdmin):
     list_display = ("partnership", "label", "title", "state", "signed_off")
     list_filter = ("state",)
     inlines = [PriorityInline, QuarterInline]
 
 
 @admin.register(Priority)
-class PriorityAdmin(SimpleHistoryAdmin):
+class PriorityAdmin(PrintableTextAdmin, SimpleHistoryAdmin):
     list_display = ("number", "short_title", "plan")
     list_filter = ("plan",)
     list_select_related = ("plan",)

@@ -3,6 +3,7 @@ from django import forms
 from django.db.models import Case, IntegerField, OuterRef, Q, Subquery, Value, When
 
 from actions.models import Action, Agency, QuarterlyReturn
+from csp.text import validate_printable
 
 from .models import Priority, Quarter
 
@@ -65,7 +66,10 @@ class ActionFilter(django_filters.FilterSet):
         empty_label="Any RAG status",
     )
     q = django_filters.CharFilter(
-        label="Search", method="filter_text", widget=forms.TextInput(attrs={"type": "search"})
+        label="Search",
+        method="filter_text",
+        widget=forms.TextInput(attrs={"type": "search"}),
+        validators=[validate_printable],
     )
 
     class Meta:

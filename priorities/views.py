@@ -1,11 +1,10 @@
 import tablib
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
-from django_tables2 import RequestConfig
 from django_tables2.export import TableExport
 
 from actions.models import Action
-from csp import exports
+from csp import exports, querystring
 from csp.permissions import Capability, requires
 from dashboard import downloads, summaries
 
@@ -14,6 +13,7 @@ from .models import Plan, Priority
 from .tables import ActionTable
 
 EXPORT_FORMATS = ("csv", "xlsx")
+PLAN_PAGE_SIZES = (100,)  # the plan offers one page size
 
 
 @requires(Capability.READ_PLAN)
@@ -25,7 +25,7 @@ def plan(request: HttpRequest) -> HttpResponse:
     actions = Action.objects.in_plan(current).with_plan_order()
     action_filter = ActionFilter(request.GET, queryset=actions, plan=current, user=request.user)
     table = ActionTable(action_filter.qs, user=request.user)
-    RequestConfig(request, paginate={"per_page": 100}).configure(table)
+    querystring.paginate(request, table, PLAN_PAGE_SIZES)
 
     export_format = request.GET.get("_export")
     if export_format in EXPORT_FORMATS:
@@ -46,11 +46,11 @@ def plan(request: HttpRequest) -> HttpResponse:
 
 
 def neutralised(dataset: tablib.Dataset) -> tablib.Dataset:
-    """The download with every cell a spreadsheet would run as a formula quoted
-    (csp.exports.neutralise)."""
+    """The download with every cell printable and every cell a spreadsheet would run as a
+    formula quoted (csp.exports.safe_cell)."""
     return tablib.Dataset(
-        *([exports.neutralise(value) for value in row] for row in dataset),
-        headers=[exports.neutralise(header) for header in dataset.headers],
+        *([exports.safe_cell(value) for value in row] for row in dataset),
+        headers=[exports.safe_cell(header) for header in dataset.headers],
         title=dataset.title,
     )
 

@@ -115,11 +115,11 @@ ACCESS = {
     "return_approve": row(
         signed_in(405), (L, 403, 403, 302, 403, 302), lambda world: {"pk": world.submitted.pk}
     ),
-    "return_send_back": row(  # POSTed without a reason: refused with a message (302)
-        signed_in(405), (L, 403, 403, 302, 403, 302), lambda world: {"pk": world.submitted.pk}
+    "return_send_back": row(  # POSTed without a reason: the page again, the error beside it
+        signed_in(405), (L, 403, 403, 200, 403, 200), lambda world: {"pk": world.submitted.pk}
     ),
     "return_reopen": row(
-        signed_in(405), (L, 403, 403, 302, 403, 302), lambda world: {"pk": world.approved.pk}
+        signed_in(405), (L, 403, 403, 200, 403, 200), lambda world: {"pk": world.approved.pk}
     ),
     # The manager's pages.
     "review_queue": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 200, 403, 200)),

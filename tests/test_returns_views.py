@@ -122,6 +122,12 @@ def banners(response) -> str:
     )
 
 
+def reason_error(response) -> str:
+    """The error beside the send-back or reopen reason."""
+    [error] = document(response).xpath("//p[@id='id_reason-error']")
+    return text(error)
+
+
 def the_return(action: Action, agency: Agency, quarter: Quarter) -> QuarterlyReturn | None:
     return QuarterlyReturn.objects.filter(action=action, agency=agency, quarter=quarter).first()
 
@@ -951,8 +957,9 @@ def test_sending_back_needs_a_reason(
         response = signed_in(client, manager).post(
             reverse("return_send_back", args=[submitted.pk]), data, follow=True
         )
-    assert response.redirect_chain == [(detail_url(submitted), 302)]
-    assert "Enter the reason, so the agency knows what to change" in banners(response)
+    # The return's page again, the error beside the reason (issue 10: kept as typed).
+    assert response.status_code == 200 and response.redirect_chain == []
+    assert reason_error(response) == "Error: Enter the reason, so the agency knows what to change"
     submitted.refresh_from_db()
     assert (submitted.state, submitted.reviewer_comment) == ("submitted", "")
     assert mailoutbox == []
@@ -994,7 +1001,7 @@ def test_reopening_an_approved_return_needs_a_reason(client, davss_user, manager
     signed_in(client, manager)
 
     response = client.post(url, {"reason": " ", "version": str(approved.version)}, follow=True)
-    assert "Enter the reason, so the agency knows what to change" in banners(response)
+    assert reason_error(response) == "Error: Enter the reason, so the agency knows what to change"
     approved.refresh_from_db()
     assert approved.state == "approved"
 
