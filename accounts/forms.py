@@ -1,15 +1,26 @@
 """Django's account forms with the throttles of accounts/throttles.py."""
 
 from axes.utils import reset as reset_axes_lockouts
-from django.contrib.auth.forms import AuthenticationForm, PasswordResetForm, SetPasswordForm
+from django import forms
+from django.contrib.auth.forms import (
+    AuthenticationForm,
+    PasswordResetForm,
+    SetPasswordForm,
+    UsernameField,
+)
 from django.core.exceptions import ValidationError
 
 from csp import audit
+from csp.text import validate_printable
 
 from . import throttles
 
 
 class SignInForm(AuthenticationForm):
+    username = UsernameField(
+        widget=forms.TextInput(attrs={"autofocus": True}), validators=[validate_printable]
+    )
+
     def get_invalid_login_error(self):
         until = getattr(self.request, throttles.REFUSED_UNTIL, None)
         if until is None:
@@ -29,6 +40,13 @@ class ThrottledPasswordResetForm(PasswordResetForm):
     """At most so many reset e-mails an hour to one address and to one account. The page
     that follows is the same whether or not one was sent, as it is whether or not the
     address has an account."""
+
+    email = forms.EmailField(
+        label="Email address",
+        max_length=254,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+        validators=[validate_printable],
+    )
 
     def save(self, *args, request=None, **kwargs):
         self.request = request
