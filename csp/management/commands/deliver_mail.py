@@ -42,13 +42,13 @@ class Command(BaseCommand):
             self.deliver()
             if once:
                 break
+            close_old_connections()  # as after a request: drop a broken or expired one
             # Sleep in short steps, so a stop request is not kept waiting.
             deadline = time.monotonic() + interval
             while not stopping and time.monotonic() < deadline:
                 time.sleep(min(0.5, interval))
 
     def deliver(self):
-        close_old_connections()
         try:
             with FileLock(get_lock_file_name()):
                 delivery = deliver_queued()
