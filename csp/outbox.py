@@ -69,11 +69,21 @@ def state(email: Email, now: datetime.datetime | None = None) -> str:
         return "Sent"
     if email.status == STATUS.failed:
         return "Failed"
-    now = now or timezone.now()
-    if email.status == STATUS.requeued and email.scheduled_time and email.scheduled_time > now:
-        when = timezone.localtime(email.scheduled_time)
-        return f"Will try again at {when:%H:%M} (attempt {email.number_of_retries + 1} of {get_max_retries() + 1})"
+    if email.status == STATUS.requeued and _put_off(email, now or timezone.now()):
+        return "Will try again"
     return "Waiting to be sent"
+
+
+def next_attempt(email: Email, now: datetime.datetime | None = None) -> str:
+    """When an e-mail put off after a failure is tried next, and which try that is."""
+    if email.status != STATUS.requeued or not _put_off(email, now or timezone.now()):
+        return ""
+    when = timezone.localtime(email.scheduled_time)
+    return f"Next try at {when:%H:%M} (attempt {email.number_of_retries + 1} of {get_max_retries() + 1})."
+
+
+def _put_off(email: Email, now: datetime.datetime) -> bool:
+    return bool(email.scheduled_time and email.scheduled_time > now)
 
 
 def tag_colour(email: Email) -> str:

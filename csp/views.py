@@ -95,6 +95,7 @@ def outgoing_mail(request: HttpRequest) -> HttpResponse:
         {
             "email": email,
             "state": outbox.state(email, now),
+            "next_attempt": outbox.next_attempt(email, now),
             "colour": outbox.tag_colour(email),
             "may_retry": outbox.may_retry(email),
         }
