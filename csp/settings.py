@@ -196,7 +196,7 @@ DJANGO_TABLES2_TEMPLATE = "django_tables2/govuk.html"
 
 # E-mail never leaves inside a request: every message (notices, reminders, password resets)
 # is queued in the database by django-post-office, in the same transaction as the change
-# that caused it, and the mail worker (`manage.py mail_worker`, started by `make run`)
+# that caused it, and the mail worker (`manage.py deliver_mail`, started by `make run`)
 # delivers it through MAIL_DELIVERY_BACKEND, with a timeout and retries. See README.
 EMAIL_BACKEND = "post_office.EmailBackend"
 # How the worker delivers: the terminal in development, SMTP in production. The environment
@@ -218,7 +218,7 @@ POST_OFFICE = {
     "DEFAULT_PRIORITY": "medium",  # queued, never sent in the request ("now" would)
     "LOG_LEVEL": 1,  # failures, with the error, for the Outgoing e-mail page
     "MESSAGE_ID_ENABLED": True,
-    # One worker per installation: a second one started on this machine waits its turn.
+    # One worker per installation: a second one started on this machine skips its turn.
     "LOCK_FILE_NAME": os.path.join(
         tempfile.gettempdir(),
         "csp-plan-mail-" + hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:12],
