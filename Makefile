@@ -10,8 +10,12 @@ export DEBUG ?= 1
 
 .PHONY: run test install lint check migrate seed clean
 
+# The mail worker runs beside the server, delivering queued e-mail (to this terminal, in
+# development), and stops with it.
 run: install migrate
 	$(BIN)/python manage.py seed --demo
+	$(BIN)/python manage.py deliver_mail & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT; \
 	$(BIN)/python manage.py runserver $(HOST):$(PORT)
 
 test: install

@@ -2,7 +2,9 @@
 
 Each runs in one transaction, locks the return row, checks the state it starts from and
 the version the user saw, raises ReturnError with a message for the user when it cannot
-go ahead, records who did it and why in the history, and queues the e-mail.
+go ahead, records who did it and why in the history, and queues the e-mail in the same
+transaction (the mail worker delivers it later: a mail server that is down or slow never
+holds up or fails a transition, and a transition that rolls back queues nothing).
 """
 
 import logging
@@ -155,7 +157,7 @@ def approve_return(user, quarterly_return, *, seen_version: int | None) -> Quart
     current.reviewed_at = timezone.now()
     current.reviewer_comment = ""
     _save(current, user, "Approved")
-    transaction.on_commit(lambda: notifications.return_approved(current))
+    notifications.return_approved(current)
     return current
 
 
@@ -170,7 +172,7 @@ def _back_to_agency(user, quarterly_return, reason, seen_version, *, expected, v
     current.reviewed_at = timezone.now()
     current.reviewer_comment = reason
     _save(current, user, f"{label.capitalize()}: {reason}")
-    transaction.on_commit(lambda: notifications.return_sent_back(current))
+    notifications.return_sent_back(current)
     return current
 
 

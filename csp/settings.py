@@ -4,7 +4,10 @@ Development defaults apply only when DEBUG is on; with DEBUG off, SECRET_KEY, SI
 ALLOWED_HOSTS must come from the environment or start-up fails.
 """
 
+import datetime
+import hashlib
 import os
+import tempfile
 from pathlib import Path
 
 import dj_database_url
@@ -51,6 +54,7 @@ INSTALLED_APPS = [
     "crispy_forms_gds",
     "simple_history",
     "axes",
+    "post_office",
     "csp",
     "accounts",
     "priorities",
@@ -205,12 +209,38 @@ CRISPY_CLASS_CONVERTERS = {
 }
 DJANGO_TABLES2_TEMPLATE = "django_tables2/govuk.html"
 
-EMAIL_BACKEND = os.environ.get(
+# E-mail never leaves inside a request: every message (notices, reminders, password resets)
+# is queued in the database by django-post-office, in the same transaction as the change
+# that caused it, and the mail worker (`manage.py deliver_mail`, started by `make run`)
+# delivers it through MAIL_DELIVERY_BACKEND, with a timeout and retries. See README.
+EMAIL_BACKEND = "post_office.EmailBackend"
+# How the worker delivers: the terminal in development, SMTP in production. The environment
+# variable keeps the name it had when mail was sent directly.
+MAIL_DELIVERY_BACKEND = os.environ.get(
     "EMAIL_BACKEND",
     "django.core.mail.backends.console.EmailBackend"
     if DEBUG
     else "django.core.mail.backends.smtp.EmailBackend",
 )
+if MAIL_DELIVERY_BACKEND == EMAIL_BACKEND:
+    raise ImproperlyConfigured("EMAIL_BACKEND must name how mail is delivered, not the queue.")
+POST_OFFICE = {
+    "BACKENDS": {"default": MAIL_DELIVERY_BACKEND},
+    # A failed delivery is tried again every 10 minutes, 6 times (an hour of outage), then
+    # marked failed for the manager to retry from the Outgoing e-mail page.
+    "MAX_RETRIES": int(os.environ.get("MAIL_MAX_RETRIES", "6")),
+    "RETRY_INTERVAL": datetime.timedelta(minutes=int(os.environ.get("MAIL_RETRY_MINUTES", "10"))),
+    "DEFAULT_PRIORITY": "medium",  # queued, never sent in the request ("now" would)
+    "LOG_LEVEL": 1,  # failures, with the error, for the Outgoing e-mail page
+    "MESSAGE_ID_ENABLED": True,
+    # One worker per installation: a second one started on this machine skips its turn.
+    "LOCK_FILE_NAME": os.path.join(
+        tempfile.gettempdir(),
+        "csp-plan-mail-" + hashlib.sha256(str(BASE_DIR).encode()).hexdigest()[:12],
+    ),
+}
+# Seconds the worker waits for the mail server to answer before giving up on this attempt.
+EMAIL_TIMEOUT = int(os.environ.get("EMAIL_TIMEOUT", "10"))
 EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
 EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
@@ -268,6 +298,8 @@ LOGGING = {
         "csp.audit": {"handlers": ["audit"], "level": "INFO", "propagate": False},
         # django-axes logs the usernames typed at the sign-in page.
         "axes": {"handlers": ["audit"], "level": "WARNING", "propagate": False},
+        # The mail queue: failed deliveries (with the mail server's answer), not every batch.
+        "post_office": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
 

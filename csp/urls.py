@@ -7,6 +7,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),
     path("accessibility/", views.accessibility, name="accessibility"),
+    path("mail/", views.outgoing_mail, name="outgoing_mail"),
+    path("mail/<int:pk>/retry/", views.retry_mail, name="outgoing_mail_retry"),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("", include("priorities.urls")),

@@ -1,15 +1,20 @@
+from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST, require_safe
 
 from actions.models import Action, Agency, QuarterlyReturn
 from actions.reporting import owed_returns
 from crimestats import statistics
+from csp import outbox
 from csp.permissions import Capability, public, requires
 from priorities.models import Plan
 
 EARLIER_PER_PAGE = 50
+MAIL_PER_PAGE = 50
 EARLIER_FIELDS = (
     "state",
     "rag",
@@ -79,3 +84,41 @@ def health(request: HttpRequest) -> HttpResponse:
 @public
 def accessibility(request: HttpRequest) -> HttpResponse:
     return render(request, "accessibility.html")
+
+
+@requires(Capability.MANAGE_MAIL)
+@require_safe
+def outgoing_mail(request: HttpRequest) -> HttpResponse:
+    """The outgoing e-mail queue, newest first: what is waiting, what was sent, what failed
+    and why. Subjects and addresses only: a password reset's link stays out of sight."""
+    page = Paginator(outbox.newest_first(), MAIL_PER_PAGE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    rows = [
+        {
+            "email": email,
+            "state": outbox.state(email, now),
+            "next_attempt": outbox.next_attempt(email, now),
+            "colour": outbox.tag_colour(email),
+            "may_retry": outbox.may_retry(email),
+        }
+        for email in page
+    ]
+    return render(
+        request,
+        "outgoing_mail.html",
+        {"page_obj": page, "rows": rows, "counts": outbox.counts()},
+    )
+
+
+@require_POST
+@requires(Capability.MANAGE_MAIL)
+def retry_mail(request: HttpRequest, pk: int) -> HttpResponse:
+    try:
+        email = outbox.retry(pk)
+    except outbox.MailError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request, f"The e-mail to {', '.join(email.to)} will be sent again in a moment."
+        )
+    return redirect("outgoing_mail")

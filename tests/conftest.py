@@ -18,6 +18,20 @@ def django_db_setup(django_db_setup, django_db_blocker):
         seed.load_crime_statistics()
 
 
+@pytest.fixture(autouse=True)
+def mail_goes_through_the_queue(settings):
+    """As in production, every e-mail is queued and the worker delivers it.
+
+    Django's test runner swaps EMAIL_BACKEND for its in-memory outbox, which would skip the
+    queue; put the queue back and have the worker deliver to that outbox instead. A test
+    sees mail in ``mailoutbox`` only after ``tests.mail_servers.deliver_queued_mail()``.
+    """
+    settings.EMAIL_BACKEND = "post_office.EmailBackend"
+    settings.POST_OFFICE = settings.POST_OFFICE | {
+        "BACKENDS": {"default": "django.core.mail.backends.locmem.EmailBackend"}
+    }
+
+
 @pytest.fixture
 def plan(db):
     from priorities.models import Plan

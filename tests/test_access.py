@@ -21,6 +21,7 @@ from django.contrib.auth.models import Permission
 from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from lxml import html
+from post_office.models import STATUS, Email
 
 from accounts.models import Role, User
 from actions import services
@@ -129,6 +130,11 @@ ACCESS = {
     ),
     "lock_exception_create": row(  # POSTed empty: the form with its errors
         signed_in(405), (L, 403, 403, 200, 403, 200)
+    ),
+    # Outgoing e-mail: the manager's; retrying the failed approval notice (302).
+    "outgoing_mail": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 405, 403, 405)),
+    "outgoing_mail_retry": row(
+        signed_in(405), (L, 403, 403, 302, 403, 302), lambda world: {"pk": world.failed_email.pk}
     ),
     # Dashboards: the board paper and completeness are for the manager and the board.
     "dashboard": row(signed_in(200), signed_in(405)),
@@ -313,6 +319,8 @@ def world(davss_user, manager, plan):
         )
 
     approved = services.approve_return(manager, save("1.3", submit=True), seen_version=None)
+    failed_email = Email.objects.get()  # the approval's notice, which the mail server refused
+    Email.objects.filter(pk=failed_email.pk).update(status=STATUS.failed)
     return SimpleNamespace(
         plan=plan,
         q1=Quarter.objects.get(plan=plan, number=1),
@@ -323,6 +331,7 @@ def world(davss_user, manager, plan):
         draft=save("1.4", submit=False),
         submitted=save("1.1", submit=True),
         approved=approved,
+        failed_email=failed_email,
         crime_type=CrimeType.objects.get(name="All crime"),
         source_category=SourceCategory.objects.create(
             source=Source.HOME_OFFICE, key="burglary", label="Burglary", code="28"

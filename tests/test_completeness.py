@@ -29,6 +29,7 @@ from .board_helpers import (
     text,
     workbook,
 )
+from .mail_servers import deliver_queued_mail
 
 
 @pytest.fixture
@@ -261,6 +262,7 @@ def test_manager_sends_a_reminder_to_an_agency_from_the_grid(client, users, mail
     assert f"Reminder sent to Look Ahead about {outstanding} return{plural} for Q3 2022/23." in (
         response.content.decode()
     )
+    deliver_queued_mail()
     [mail] = mailoutbox
     assert mail.to == ["lookahead@example.org"]
     assert mail.subject == f"Overdue: {outstanding} return{plural} for Q3 2022/23"
@@ -289,6 +291,7 @@ def test_a_reminder_with_nothing_outstanding_sends_nothing(client, users, mailou
         )
     response = remind(client, users["manager"], cgl)
     assert "CGL has no returns outstanding for Q3 2022/23." in response.content.decode()
+    deliver_queued_mail()
     assert mailoutbox == []
 
 
@@ -297,6 +300,7 @@ def test_a_reminder_to_an_agency_without_e_mail_addresses_says_so(client, users,
     council = Agency.objects.get(name="Kent County Council")
     response = remind(client, users["manager"], council, number=4)
     assert "Kent County Council has no members with an e-mail address" in response.content.decode()
+    deliver_queued_mail()
     assert mailoutbox == []
 
 
@@ -317,6 +321,7 @@ def test_a_malformed_reminder_is_refused_with_a_message(client, users, mailoutbo
     response = client.post(reverse("send_reminder"), data, follow=True)
     assert response.status_code == 200
     assert "Choose an agency and a quarter of this plan to remind." in response.content.decode()
+    deliver_queued_mail()
     assert mailoutbox == []
 
 
@@ -331,6 +336,7 @@ def test_only_the_manager_may_send_reminders(client, users, mailoutbox):
         assert response.status_code == 403, username
     client.force_login(users["manager"])
     assert client.get(reverse("send_reminder")).status_code == 405
+    deliver_queued_mail()
     assert mailoutbox == []
     board_page = get(client, users["board"], reverse("completeness")).content.decode()
     assert reverse("send_reminder") not in board_page

@@ -98,6 +98,7 @@ PAGES = {
     "dashboard: board": Page("dashboard", "board", url("dashboard"), 19),
     "review queue": Page("review_queue", "manager", url("review_queue"), 14),
     "quarters": Page("quarter_list", "manager", url("quarter_list"), 13),
+    "outgoing e-mail": Page("outgoing_mail", "manager", url("outgoing_mail"), 9),
     "completeness: manager": Page("completeness", "manager", url("completeness"), 13),
     "completeness: board": Page("completeness", "board", url("completeness"), 13),
     "quarterly report: manager": Page("quarterly_report", "manager", url("quarterly_report"), 24),

@@ -16,6 +16,7 @@ from actions.models import Action, Agency, LockException, QuarterlyReturn
 from priorities.models import Plan, Priority, Quarter
 
 from .conftest import partner
+from .mail_servers import deliver_queued_mail
 
 # Helpers ---------------------------------------------------------------------------------
 
@@ -918,6 +919,7 @@ def test_manager_approves_and_the_agency_is_told(
     submitted.refresh_from_db()
     assert (submitted.state, submitted.reviewed_by) == ("approved", manager)
     assert history_reasons(submitted)[-1] == "Approved"
+    deliver_queued_mail()
     [mail] = mailoutbox
     assert mail.to == ["davss@example.org"]
     assert mail.subject == "Return approved: action 1.1, Q4 2022/23"
@@ -939,6 +941,7 @@ def test_approving_twice_sends_one_email(
     with django_capture_on_commit_callbacks(execute=True):
         client.post(url, {"version": str(submitted.version)})
         response = client.post(url, {"version": str(submitted.version)}, follow=True)
+    deliver_queued_mail()
     assert len(mailoutbox) == 1
     assert "after you opened it" in banners(response) or "cannot be approved" in banners(response)
     assert history_reasons(submitted).count("Approved") == 1
@@ -962,6 +965,7 @@ def test_sending_back_needs_a_reason(
     assert reason_error(response) == "Error: Enter the reason, so the agency knows what to change"
     submitted.refresh_from_db()
     assert (submitted.state, submitted.reviewer_comment) == ("submitted", "")
+    deliver_queued_mail()
     assert mailoutbox == []
 
 
@@ -979,6 +983,7 @@ def test_sent_back_return_shows_the_reason_to_the_partner(
     assert response.status_code == 302
     submitted.refresh_from_db()
     assert (submitted.state, submitted.reviewer_comment) == ("sent_back", reason)
+    deliver_queued_mail()
     [mail] = mailoutbox
     assert mail.subject == "Return sent back: action 1.1, Q4 2022/23"
     assert reason in mail.body

@@ -44,6 +44,7 @@ from crimestats.models import CrimeType, PendingImport
 
 from . import test_access
 from .factories import PASSWORD
+from .mail_servers import deliver_queued_mail
 from .test_access import ACCESS, PERSONAS, ROLES, database_state, policy_nonce, url_name
 
 # DAVSS's draft, submitted and approved returns in an opened Q4 (tests/test_access.py).
@@ -375,6 +376,7 @@ def test_password_reset_reveals_nothing_about_which_emails_exist(davss_user, mai
 
     assert known.redirect_chain == unknown.redirect_chain == [(reverse("password_reset_done"), 302)]
     assert without_per_response_values(known) == without_per_response_values(unknown)
+    deliver_queued_mail()
     assert [email.to for email in mailoutbox] == [[davss_user.email]]
 
 
@@ -384,11 +386,13 @@ def test_no_reset_link_for_a_deactivated_account(davss_user, mailoutbox):
     davss_user.save()
     response = Client().post(reverse("password_reset"), {"email": davss_user.email})
     assert response.status_code == 302
+    deliver_queued_mail()
     assert mailoutbox == []
 
 
 def reset_link(client, user, mailoutbox) -> str:
     client.post(reverse("password_reset"), {"email": user.email})
+    deliver_queued_mail()
     [email] = mailoutbox
     match = re.search(r"https?://testserver(/accounts/reset/[^/\s]+/[^/\s]+/)", email.body)
     assert match, email.body

@@ -11,6 +11,7 @@ from accounts.models import User
 from csp.demo import DEMO_PASSWORD
 from priorities.models import Priority
 from tests.board_helpers import load_demo
+from tests.mail_servers import deliver_queued_mail
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -149,5 +150,6 @@ def test_manager_sends_a_reminder_from_the_grid(page, axe, sign_in, board, mailo
     expect(page).to_have_url("/completeness/?quarter=3#reporting-rates")
     banner = page.locator(".govuk-notification-banner--success")
     expect(banner).to_contain_text(f"Reminder sent to Look Ahead about {outstanding} return")
+    deliver_queued_mail()
     assert [mail.to for mail in mailoutbox] == [["lookahead@example.org"]]
     axe(page)

@@ -47,8 +47,9 @@ class Command(BaseCommand):
         "agency; for actions open to all partners only the linked agencies are reminded, not "
         "every agency. A return that is submitted or approved is not owed. The reminder goes "
         "to the agency's members with an e-mail address; an agency with none is still "
-        "recorded as reminded, so it is not retried every day. A failed e-mail is not "
-        "recorded, so the next run tries again."
+        "recorded as reminded, so it is not retried every day. Each reminder is queued for "
+        "the mail worker (manage.py deliver_mail), which retries it if the mail server is "
+        "down; one that cannot even be queued is not recorded, so the next run tries again."
     )
 
     def add_arguments(self, parser):
