@@ -277,6 +277,19 @@ def return_check(request: HttpRequest, pk: int) -> HttpResponse:
         QuarterlyReturn.objects.visible_to(request.user).with_context(), pk=pk
     )
     action, quarter = quarterly_return.action, quarterly_return.quarter
+    metrics = list(action.metrics.all())
+    edit_url = reverse("return_edit", args=[quarter.pk, action.pk, quarterly_return.agency_id])
+    may_edit = may_edit_return(request.user, quarterly_return)
+    if may_edit:
+        # Complete enough to submit? The form's own rule, asked of what is stored.
+        form = ReturnForm(
+            ReturnForm.initial_from(quarterly_return, metrics), metrics=metrics, submitting=True
+        )
+        if not form.is_valid():
+            missing = [error for errors in form.errors.values() for error in errors]
+            messages.error(request, f"The return is not complete yet. {'. '.join(missing)}.")
+            return redirect(edit_url)
+
     if request.method == "POST":
         form = VersionForm(request.POST)  # the version the user checked, nothing else
         seen_version = form.cleaned_data["version"] if form.is_valid() else None
@@ -300,20 +313,11 @@ def return_check(request: HttpRequest, pk: int) -> HttpResponse:
             messages.success(request, f"Return for {action.ref} submitted for review.")
         return redirect("return_detail", pk)
 
-    if not may_edit_return(request.user, quarterly_return):
+    if not may_edit:
         messages.info(
             request, READ_ONLY_REASONS.get(quarterly_return.state, CLOSED).format(q=quarter)
         )
         return redirect("return_detail", pk)
-    metrics = list(action.metrics.all())
-    edit_url = reverse("return_edit", args=[quarter.pk, action.pk, quarterly_return.agency_id])
-    # Complete enough to submit? The form's own rule, asked of what is stored.
-    form = ReturnForm(
-        ReturnForm.initial_from(quarterly_return, metrics), metrics=metrics, submitting=True
-    )
-    if not form.is_valid():
-        messages.error(request, "The return is not complete yet: fill in the answers marked below.")
-        return redirect(edit_url)
     answers = [
         (metric.name, quarterly_return.values.get(str(metric.pk)), metric_field_name(metric))
         for metric in metrics
