@@ -14,8 +14,6 @@ from typing import NamedTuple
 from django.db import transaction
 from django.utils import timezone
 
-from csp.numbers import parse_count  # noqa: F401 (one home: csp/numbers.py)
-
 from .models import Area, CountyPosition, CrimeFigure, CrimeType
 
 MIN_YEAR = 2000

@@ -1,10 +1,11 @@
 from django import forms
 
+from csp.numbers import parse_count
+
 from .csv_import import MAX_BYTES
 from .entry import (
     MIN_YEAR,
     latest_year_allowed,
-    parse_count,
     parse_position,
     stored_position,
 )

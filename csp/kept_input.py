@@ -18,7 +18,9 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib import messages
-from django.http import QueryDict
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.http import QueryDict, UnreadablePostError
+from django.http.multipartparser import MultiPartParserError
 from django.urls import Resolver404, resolve, reverse
 
 SESSION_KEY = "kept_input"
@@ -108,8 +110,8 @@ def keep(request, username: str | None) -> str | None:
         return None
     try:
         data = {name: request.POST.getlist(name) for name in request.POST if name not in NOT_KEPT}
-    except Exception:  # a body that will not parse has nothing to keep
-        return None
+    except (RequestDataTooBig, TooManyFieldsSent, MultiPartParserError, UnreadablePostError):
+        return None  # a body that will not parse has nothing to keep
     typed = sum(len(value) for values in data.values() for value in values)
     if not typed or typed > MAX_CHARACTERS:
         return None

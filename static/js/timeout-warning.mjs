@@ -21,8 +21,15 @@ if (dialog && typeof dialog.showModal === "function") {
   const warning = Number(dialog.dataset.warning) * 1000;
   const keepAliveUrl = dialog.dataset.keepAliveUrl;
   const countdown = dialog.querySelector(".app-timeout-dialog__countdown");
-  const announcement = dialog.querySelector("[data-timeout-announcement]");
+  const heading = dialog.querySelector("#app-timeout-dialog-heading");
+  const text = dialog.querySelector("#app-timeout-dialog-text");
   const stayButton = dialog.querySelector("[data-timeout-stay]");
+  const original = {
+    heading: heading.textContent,
+    text: Array.from(text.childNodes),
+    stay: stayButton.textContent,
+  };
+  const announcement = dialog.querySelector("[data-timeout-announcement]");
   let deadline = 0;
   let openTimer = null;
   let tickTimer = null;
@@ -48,11 +55,21 @@ if (dialog && typeof dialog.showModal === "function") {
     }
     if (left <= 0) {
       clearInterval(tickTimer);
-      announcement.textContent = "Your session has ended. Sign in again to carry on.";
+      // Too late to stay: say so, and let the user close the dialog and save, which takes
+      // them to sign in and back to the form with what they typed (csp/kept_input.py).
+      heading.textContent = "You have been signed out";
+      text.textContent =
+        "Your session has ended. What you typed is not lost: press the form's button, sign in " +
+        "again, and you will be taken back to it.";
+      stayButton.textContent = "Continue";
+      announcement.textContent = "";
     }
   };
 
   const open = () => {
+    heading.textContent = original.heading;
+    text.replaceChildren(...original.text);
+    stayButton.textContent = original.stay;
     returnFocusTo = document.activeElement;
     lastAnnounced = "";
     tick();

@@ -163,3 +163,30 @@ def test_check_your_answers_then_submit_then_recall(page, axe, sign_in, davss_us
     expect(page.locator(".govuk-notification-banner")).to_contain_text("it is a draft again")
     assert davss_return().state == QuarterlyReturn.State.DRAFT
     expect(page.get_by_role("link", name="Continue this return")).to_be_visible()
+
+
+def test_when_the_warning_is_ignored_the_session_ends_and_the_text_is_kept(
+    page, sign_in, davss_user, settings
+):
+    open_q4()
+    settings.SESSION_COOKIE_AGE = 8  # the warning after 2 seconds, signed out after 8
+    settings.SESSION_TIMEOUT_WARNING = 6
+    sign_in(davss_user)
+    open_return_1_1(page)
+    page.get_by_label("Progress this quarter").fill("Typed, then away from the desk.")
+
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("You have been signed out", timeout=15_000)
+    page.keyboard.press("Enter")  # Continue: closes the dialog
+    expect(dialog).to_be_hidden()
+    page.get_by_role("button", name="Save draft").click()
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sign in")
+    settings.SESSION_COOKIE_AGE = 1800
+    page.get_by_label("Username").fill(davss_user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_label("Progress this quarter")).to_have_value(
+        "Typed, then away from the desk."
+    )
+    assert davss_return() is None
