@@ -23,6 +23,8 @@ from django.http import QueryDict, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
 from django.urls import Resolver404, resolve, reverse
 
+from csp import audit
+
 SESSION_KEY = "kept_input"
 QUERY_PARAMETER = "kept"
 COOKIE_SALT = "csp.kept_input.owner"
@@ -122,6 +124,7 @@ def keep(request, username: str | None) -> str | None:
     request.session[SESSION_KEY] = dict(
         sorted(kept.items(), key=lambda item: item[1]["at"])[-MAX_KEPT:]
     )
+    audit.input_kept(request, username, path)
     return f"{path}?{QUERY_PARAMETER}={kept_id}"
 
 

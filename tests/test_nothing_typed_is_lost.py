@@ -3,6 +3,7 @@ token expired comes back, after signing in, with what was typed; the timeout war
 "Check your answers" before a return is submitted; recalling a submitted return; Enter
 never submits for review; figures with thousands separators."""
 
+import logging
 import time
 from urllib.parse import unquote
 
@@ -36,6 +37,7 @@ from .test_returns_views import (
     text,
     the_return,
 )
+from .test_security import audit_lines
 
 pytestmark = pytest.mark.django_db
 
@@ -362,12 +364,26 @@ def test_a_narrative_typed_as_the_session_ended_comes_back_after_signing_in(
     assert "We kept what you typed" not in banners(again)
 
 
-def test_the_sign_in_page_says_why_and_that_nothing_was_saved(client, davss_user, plan):
+@pytest.fixture
+def audit_log(caplog):
+    """As in test_security: csp.audit does not propagate to the root logger."""
+    logger = logging.getLogger("csp.audit")
+    logger.addHandler(caplog.handler)
+    caplog.set_level(logging.INFO, logger="csp.audit")
+    yield caplog
+    logger.removeHandler(caplog.handler)
+
+
+def test_the_sign_in_page_says_why_and_that_nothing_was_saved(client, davss_user, plan, audit_log):
     url = q4_return_url(plan)
     signed_in_on(client, davss_user, url)
     session_ends()
     response = client.post(url, complete_post(narrative="Kept."), follow=True)
     assert "Your session ended, so nothing was saved." in banners(response)
+    assert (
+        f"form input kept after the session or token ended: user=davss path={url} ip=127.0.0.1"
+        in audit_lines(audit_log)
+    )
 
 
 def test_what_one_user_typed_is_never_given_to_another(client, davss_user, manager, plan):
