@@ -1,5 +1,6 @@
 from django import forms
 
+from csp.numbers import parse_count
 from csp.text import PrintableCharField
 
 from .models import MAX_COUNT, Metric, QuarterlyReturn
@@ -10,6 +11,24 @@ YES_NO = [("yes", "Yes"), ("no", "No")]
 
 def metric_field_name(metric: Metric) -> str:
     return f"metric_{metric.pk}"
+
+
+class CountField(forms.CharField):
+    """A whole number as people type it, "1200" or "1,200" (csp/numbers.py, as the crime
+    figures take it); cleaned to an int, or None when left blank."""
+
+    def __init__(self, *, label, **kwargs):
+        super().__init__(label=label, max_length=20, **kwargs)
+        self.error_messages["max_length"] = f"{label} must be {MAX_COUNT:,} or fewer"
+
+    def clean(self, value):
+        text = super().clean(value)
+        if text in self.empty_values:
+            return None
+        try:
+            return parse_count(text, self.label, MAX_COUNT)
+        except ValueError as error:
+            raise forms.ValidationError(str(error), code="invalid") from error
 
 
 class ReturnForm(forms.Form):
@@ -58,19 +77,12 @@ class ReturnForm(forms.Form):
     def metric_field(metric: Metric) -> forms.Field:
         name = metric.name
         if metric.kind == Metric.Kind.COUNT:
-            return forms.IntegerField(
+            return CountField(
                 label=name,
                 required=False,
-                min_value=0,
-                max_value=MAX_COUNT,
                 widget=forms.TextInput(
                     attrs={"inputmode": "numeric", "class": "govuk-input--width-10"}
                 ),
-                error_messages={
-                    "invalid": f"{name} must be a whole number, like 12",
-                    "min_value": f"{name} must be 0 or more",
-                    "max_value": f"{name} must be {MAX_COUNT:,} or fewer",
-                },
             )
         if metric.kind == Metric.Kind.YES_NO:
             return forms.ChoiceField(
@@ -152,10 +164,16 @@ class ReasonForm(forms.Form):
         return reason
 
 
-class ApproveForm(forms.Form):
+class VersionForm(forms.Form):
+    """Approve, submit after checking, recall: only the version the user saw."""
+
     version = forms.IntegerField(
         widget=forms.HiddenInput, required=False, min_value=0, max_value=2**31 - 1
     )
+
+
+class ApproveForm(VersionForm):
+    pass
 
 
 class LockExceptionForm(forms.Form):

@@ -1,4 +1,4 @@
-"""The return workflow's transitions: save, submit, approve, send back, reopen.
+"""The return workflow's transitions: save, submit, recall, approve, send back, reopen.
 
 Each runs in one transaction, locks the return row, checks the state it starts from and
 the version the user saw, raises ReturnError with a message for the user when it cannot
@@ -111,6 +111,16 @@ def save_return(
             raise AlreadySubmitted("This return has been submitted and is waiting for review.")
         if quarterly_return.state == State.APPROVED:
             raise ReturnError("This return has been approved and can no longer be changed.")
+        stored = (
+            quarterly_return.values,
+            quarterly_return.narrative,
+            quarterly_return.rag,
+            quarterly_return.rag_reason,
+        )
+        if not submit and stored == (values, narrative, rag, rag_reason):
+            # The same answers again (a second click on Save draft or on Check and submit):
+            # nothing to save, and nobody's changes to overwrite.
+            return quarterly_return
         _check_version(quarterly_return, seen_version)
 
     quarterly_return.values = values
@@ -118,9 +128,7 @@ def save_return(
     quarterly_return.rag = rag
     quarterly_return.rag_reason = rag_reason
     if submit:
-        quarterly_return.state = State.SUBMITTED
-        quarterly_return.submitted_by = user
-        quarterly_return.submitted_at = timezone.now()
+        _mark_submitted(quarterly_return, user)
         reason = "Submitted"
     else:
         reason = "Draft saved"
@@ -134,6 +142,63 @@ def save_return(
             "have not been saved; they are still in the form below."
         ) from error
     return quarterly_return
+
+
+def _mark_submitted(quarterly_return: QuarterlyReturn, user) -> None:
+    quarterly_return.state = State.SUBMITTED
+    quarterly_return.submitted_by = user
+    quarterly_return.submitted_at = timezone.now()
+
+
+def _as_reporter(user, quarterly_return: QuarterlyReturn, verb: str) -> QuarterlyReturn:
+    """The return, locked, once this user may report for its agency in its quarter."""
+    action, agency, quarter = (
+        quarterly_return.action,
+        quarterly_return.agency,
+        quarterly_return.quarter,
+    )
+    if not permissions.may_report_for(user, action, agency):
+        raise ReturnError("You cannot report for this agency on this action.")
+    if not permissions.quarter_takes_entries(user, quarter, action, agency):
+        raise ReturnError(
+            f"{quarter.label} is closed for returns, so this return cannot be {verb}. "
+            "Ask the community safety manager."
+        )
+    return _locked(quarterly_return)
+
+
+@transaction.atomic
+def submit_return(user, quarterly_return, *, seen_version: int | None) -> QuarterlyReturn:
+    """Send a saved draft (or a corrected, sent-back return) for review, as checked on the
+    "Check your answers" page. Whether it is complete is the form's rule (ReturnForm);
+    the view asks it first."""
+    current = _as_reporter(user, quarterly_return, "submitted")
+    # State before version: a double-clicked Submit return finds it already submitted.
+    if current.state == State.SUBMITTED:
+        raise AlreadySubmitted("This return has been submitted and is waiting for review.")
+    if current.state == State.APPROVED:
+        raise ReturnError("This return has been approved and can no longer be changed.")
+    _check_version(current, seen_version)
+    _mark_submitted(current, user)
+    _save(current, user, "Submitted")
+    return current
+
+
+@transaction.atomic
+def recall_return(user, quarterly_return, *, seen_version: int | None) -> QuarterlyReturn:
+    """Take a submitted return back to draft before the manager has reviewed it."""
+    current = _as_reporter(user, quarterly_return, "recalled")
+    if current.state != State.SUBMITTED:
+        raise ReturnError(
+            f"This return is {current.get_state_display().lower()}, so it cannot be recalled. "
+            "Only a return waiting for review can be."
+        )
+    _check_version(current, seen_version)
+    current.state = State.DRAFT
+    current.submitted_by = None
+    current.submitted_at = None
+    _save(current, user, "Recalled to draft")
+    return current
 
 
 def _review(user, quarterly_return, seen_version, expected: str, verb: str) -> QuarterlyReturn:

@@ -12,6 +12,8 @@ urlpatterns = [
         name="return_edit",
     ),
     path("returns/<int:pk>/", views.return_detail, name="return_detail"),
+    path("returns/<int:pk>/check/", views.return_check, name="return_check"),
+    path("returns/<int:pk>/recall/", views.return_recall, name="return_recall"),
     path("returns/<int:pk>/approve/", views.return_approve, name="return_approve"),
     path("returns/<int:pk>/send-back/", views.return_send_back, name="return_send_back"),
     path("returns/<int:pk>/reopen/", views.return_reopen, name="return_reopen"),

@@ -2,13 +2,16 @@ from django.contrib import messages
 from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from csp import querystring
+from csp.kept_input import keeps_typed_input, restore
 from csp.permissions import (
     Capability,
     may,
     may_edit_return,
+    may_recall_return,
     quarter_takes_entries,
     reporting_agencies,
     requires,
@@ -17,7 +20,14 @@ from priorities.models import Plan, Quarter
 
 from . import services
 from .filters import ReviewFilter
-from .forms import ApproveForm, LockExceptionForm, ReasonForm, ReturnForm, metric_field_name
+from .forms import (
+    ApproveForm,
+    LockExceptionForm,
+    ReasonForm,
+    ReturnForm,
+    VersionForm,
+    metric_field_name,
+)
 from .models import Action, Agency, LockException, QuarterlyReturn
 from .tables import ReviewTable
 
@@ -129,9 +139,14 @@ READ_ONLY_REASONS = {
 }
 
 
+@keeps_typed_input()
 @requires(Capability.ENTER_RETURNS)
 def return_edit(request: HttpRequest, quarter_pk: int, action_pk: int, agency_pk: int):
-    """Fill in, save as draft, or submit an agency's return for one action and quarter."""
+    """Fill in an agency's return for one action and quarter, and save it as a draft, or
+    go on to check it and submit it (return_check).
+
+    Save draft is the form's first button, so Enter in a field saves a draft; nothing is
+    submitted for review without the "Check your answers" page."""
     action = get_object_or_404(
         Action.objects.select_related("priority", "priority__plan").prefetch_related("metrics"),
         pk=action_pk,
@@ -156,13 +171,12 @@ def return_edit(request: HttpRequest, quarter_pk: int, action_pk: int, agency_pk
 
     metrics = action.metrics.all()
     if request.method == "POST":
-        submitting = "submit" in request.POST
-        form = ReturnForm(request.POST, metrics=metrics, submitting=submitting)
+        checking = "submit" in request.POST
+        form = ReturnForm(request.POST, metrics=metrics, submitting=checking)
         if form.is_valid():
             # 0: opened before there was a return. The service decides under its row
             # lock whether one has been started since (then 0 is stale and refused);
             # deciding here, from `existing`, would race with a save in between.
-            seen_version = form.cleaned_data["version"]
             try:
                 saved = services.save_return(
                     request.user,
@@ -173,11 +187,11 @@ def return_edit(request: HttpRequest, quarter_pk: int, action_pk: int, agency_pk
                     narrative=form.cleaned_data["narrative"],
                     rag=form.cleaned_data["rag"],
                     rag_reason=form.cleaned_data["rag_reason"].strip(),
-                    seen_version=seen_version,
-                    submit=submitting,
+                    seen_version=form.cleaned_data["version"],
+                    submit=False,
                 )
             except services.AlreadySubmitted as error:
-                # A second click on Submit: the first one counted.
+                # Submitted meanwhile (from another tab): that submission counted.
                 messages.info(request, str(error))
                 submitted = QuarterlyReturn.objects.visible_to(request.user).get(
                     action=action, agency=agency, quarter=quarter
@@ -186,15 +200,16 @@ def return_edit(request: HttpRequest, quarter_pk: int, action_pk: int, agency_pk
             except services.ReturnError as error:
                 form.add_error(None, str(error))
             else:
-                messages.success(
-                    request,
-                    f"Return for {action.ref} submitted for review."
-                    if submitting
-                    else f"Draft of the return for {action.ref} saved.",
-                )
+                if checking:
+                    return redirect("return_check", saved.pk)
+                messages.success(request, f"Draft of the return for {action.ref} saved.")
                 return redirect("return_detail", saved.pk)
     else:
-        form = ReturnForm(initial=ReturnForm.initial_from(existing, metrics), metrics=metrics)
+        kept = restore(request)
+        if kept is not None:
+            form = ReturnForm(kept, metrics=metrics)
+        else:
+            form = ReturnForm(initial=ReturnForm.initial_from(existing, metrics), metrics=metrics)
 
     metric_fields = [form[metric_field_name(metric)] for metric in metrics]
     return render(
@@ -247,6 +262,7 @@ def _return_page(request, pk: int, reason_form: ReasonForm | None = None) -> Htt
         }
         for metric in metrics
     ]
+    kept = restore(request)
     context = {
         "quarterly_return": quarterly_return,
         "action": action,
@@ -255,9 +271,104 @@ def _return_page(request, pk: int, reason_form: ReasonForm | None = None) -> Htt
         "may_edit": may_edit_return(request.user, quarterly_return),
         "may_review": may(request.user, Capability.REVIEW_RETURNS),
         "history": quarterly_return.history_visible_to(request.user),
-        "reason_form": reason_form or ReasonForm(initial={"version": quarterly_return.version}),
+        "may_recall": may_recall_return(request.user, quarterly_return),
+        # A send-back or reopen reason refused, or posted as the session ended, comes back here.
+        "reason_form": reason_form
+        or (
+            ReasonForm(kept)
+            if kept is not None
+            else ReasonForm(initial={"version": quarterly_return.version})
+        ),
     }
     return render(request, "actions/return_detail.html", context)
+
+
+@requires(Capability.ENTER_RETURNS)
+def return_check(request: HttpRequest, pk: int) -> HttpResponse:
+    """ "Check your answers": the saved draft as it would be submitted, with links back to
+    change each answer, and the final Submit return."""
+    quarterly_return = get_object_or_404(
+        QuarterlyReturn.objects.visible_to(request.user).with_context(), pk=pk
+    )
+    action, quarter = quarterly_return.action, quarterly_return.quarter
+    metrics = list(action.metrics.all())
+    edit_url = reverse("return_edit", args=[quarter.pk, action.pk, quarterly_return.agency_id])
+    may_edit = may_edit_return(request.user, quarterly_return)
+    if may_edit:
+        # Complete enough to submit? The form's own rule, asked of what is stored.
+        form = ReturnForm(
+            ReturnForm.initial_from(quarterly_return, metrics), metrics=metrics, submitting=True
+        )
+        if not form.is_valid():
+            missing = [error for errors in form.errors.values() for error in errors]
+            messages.error(request, f"The return is not complete yet. {'. '.join(missing)}.")
+            return redirect(edit_url)
+
+    if request.method == "POST":
+        form = VersionForm(request.POST)  # the version the user checked, nothing else
+        seen_version = form.cleaned_data["version"] if form.is_valid() else None
+        if seen_version is None:
+            messages.error(request, "Check your answers again, then submit the return.")
+            return redirect("return_check", pk)
+        try:
+            services.submit_return(request.user, quarterly_return, seen_version=seen_version)
+        except services.AlreadySubmitted as error:
+            messages.info(request, str(error))  # a second click: the first one counted
+        except services.StaleReturn:
+            messages.error(
+                request,
+                "This return was changed after you opened this page, so it has not been "
+                "submitted. Check the answers below again, then submit.",
+            )
+            return redirect("return_check", pk)
+        except services.ReturnError as error:
+            messages.error(request, str(error))
+        else:
+            messages.success(request, f"Return for {action.ref} submitted for review.")
+        return redirect("return_detail", pk)
+
+    if not may_edit:
+        messages.info(
+            request, READ_ONLY_REASONS.get(quarterly_return.state, CLOSED).format(q=quarter)
+        )
+        return redirect("return_detail", pk)
+    answers = [
+        (metric.name, quarterly_return.values.get(str(metric.pk)), metric_field_name(metric))
+        for metric in metrics
+    ]
+    return render(
+        request,
+        "actions/return_check.html",
+        {
+            "quarterly_return": quarterly_return,
+            "action": action,
+            "quarter": quarter,
+            "answers": answers,
+            "edit_url": edit_url,
+        },
+    )
+
+
+@require_POST
+@requires(Capability.ENTER_RETURNS)
+def return_recall(request: HttpRequest, pk: int) -> HttpResponse:
+    """Take back a submitted return the manager has not reviewed yet, to change it."""
+    quarterly_return = get_object_or_404(
+        QuarterlyReturn.objects.visible_to(request.user).with_context(), pk=pk
+    )
+    form = VersionForm(request.POST)
+    seen_version = form.cleaned_data["version"] if form.is_valid() else None
+    try:
+        services.recall_return(request.user, quarterly_return, seen_version=seen_version)
+    except services.ReturnError as error:
+        messages.error(request, str(error))
+    else:
+        messages.success(
+            request,
+            f"Return for {quarterly_return.action.ref} recalled: it is a draft again, and not "
+            "waiting for review. Change it, then submit it again.",
+        )
+    return redirect("return_detail", pk)
 
 
 def _review_action(request, pk, transition, form_class, success):
@@ -301,6 +412,7 @@ def return_approve(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@keeps_typed_input(back_to="return_detail")
 @require_POST
 @requires(Capability.REVIEW_RETURNS)
 def return_send_back(request: HttpRequest, pk: int) -> HttpResponse:
@@ -309,6 +421,7 @@ def return_send_back(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+@keeps_typed_input(back_to="return_detail")
 @require_POST
 @requires(Capability.REVIEW_RETURNS)
 def return_reopen(request: HttpRequest, pk: int) -> HttpResponse:

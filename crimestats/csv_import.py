@@ -12,7 +12,9 @@ import csv
 import io
 from dataclasses import dataclass
 
-from .entry import Position, parse_count, parse_position
+from csp.numbers import parse_count
+
+from .entry import Position, parse_position
 from .models import CrimeType
 
 MAX_BYTES = 64 * 1024  # a year's table is under 1 KB

@@ -17,10 +17,6 @@ from django.utils import timezone
 from .models import Area, CountyPosition, CrimeFigure, CrimeType
 
 MIN_YEAR = 2000
-MAX_COUNT = 1_000_000  # far above any district's yearly count; a typo guard, not a rule
-PLAIN_NUMBER = re.compile(r"\d+")
-GROUPED_NUMBER = re.compile(r"\d{1,3}(,\d{3})+")  # "7,679", as the assessment prints it
-NEGATIVE_NUMBER = re.compile(r"-\s*(\d+|\d{1,3}(,\d{3})+)")
 POSITION = re.compile(r"(=?)(\d+)")
 NO_POSITION = {"--", "-", "–", "—"}  # as printed, and what a word processor makes of it
 
@@ -39,24 +35,6 @@ class Position(NamedTuple):
         if self.position is None:
             return "--"
         return f"={self.position}" if self.tied else str(self.position)
-
-
-def parse_count(text: str, what: str) -> int:
-    """A count as typed or printed ("7679" or "7,679"); ValueError with a message naming
-    ``what`` (e.g. "The count of Robbery in 2022") otherwise."""
-    text = text.strip()
-    if PLAIN_NUMBER.fullmatch(text) or GROUPED_NUMBER.fullmatch(text):
-        digits = text.replace(",", "").lstrip("0") or "0"
-        if len(digits) > len(str(MAX_COUNT)):  # before int(): 5,000 digits would raise
-            raise ValueError(f"{what} must be {MAX_COUNT:,} or fewer")
-        count = int(digits)
-    elif NEGATIVE_NUMBER.fullmatch(text):
-        raise ValueError(f"{what} must be 0 or more")
-    else:
-        raise ValueError(f"{what} must be a whole number, like 1,234")
-    if count > MAX_COUNT:
-        raise ValueError(f"{what} must be {MAX_COUNT:,} or fewer")
-    return count
 
 
 def parse_position(text: str, what: str, areas_compared: int) -> Position:

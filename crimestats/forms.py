@@ -1,12 +1,12 @@
 from django import forms
 
+from csp.numbers import parse_count
 from csp.text import PrintableCharField
 
 from .csv_import import MAX_BYTES
 from .entry import (
     MIN_YEAR,
     latest_year_allowed,
-    parse_count,
     parse_position,
     stored_position,
 )

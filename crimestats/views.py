@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 
 from csp.exports import FORMATS, download
+from csp.kept_input import keeps_typed_input, restore
 from csp.permissions import Capability, may, requires
 from csp.querystring import whole_number
 
@@ -130,6 +131,7 @@ def figures_years(request: HttpRequest) -> HttpResponse:
     )
 
 
+@keeps_typed_input()
 @requires(Capability.ENTER_CRIME_STATISTICS)
 def figures_edit(request: HttpRequest, year: int) -> HttpResponse:
     """One form per year: a count and a county position for each crime type."""
@@ -179,6 +181,9 @@ def figures_edit(request: HttpRequest, year: int) -> HttpResponse:
             else:
                 messages.success(request, f"{year} crime figures saved: {saved.summary()}.")
                 return redirect(f"{reverse('crime_statistics')}?year={year}")
+    elif (kept := restore(request)) is not None:
+        # Typed as the session ended; its fingerprint still guards against a save since.
+        form = YearFiguresForm(kept, **kwargs)
     else:
         form = YearFiguresForm(initial={"seen": entry.fingerprint(area, [year])}, **kwargs)
     last_year = {ct_id: f.count for (ct_id, y), f in figures.items() if y == year - 1}

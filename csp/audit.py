@@ -138,6 +138,15 @@ def session_expired(request) -> None:
     log.info("session ended after %s hours: user=%s", _hours(), _who(request))
 
 
+def input_kept(request, username: str, path: str) -> None:
+    log.info(
+        "form input kept after the session or token ended: user=%s path=%s ip=%s",
+        clean(username),
+        clean(path),
+        _ip(request),
+    )
+
+
 def refused(request, status: int) -> None:
     log.warning(
         "%s: %s %s by user=%s ip=%s",

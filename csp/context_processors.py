@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import reverse
 
 from csp.permissions import Capability, may, user_capabilities
@@ -38,4 +39,10 @@ def navigation(request):
         nav_items.append({"label": label, "url": url, "current": current})
     if user.is_superuser:
         nav_items.append({"label": "Admin", "url": reverse("admin:index"), "current": False})
-    return context | {"nav_items": nav_items, "can": user_capabilities(user)}
+    return context | {
+        "nav_items": nav_items,
+        "can": user_capabilities(user),
+        # For the timeout warning (templates/includes/timeout_warning.html).
+        "session_timeout": settings.SESSION_COOKIE_AGE,
+        "session_warning": settings.SESSION_TIMEOUT_WARNING,
+    }

@@ -9,10 +9,12 @@ import secrets
 import time
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth import logout
+from django.contrib.auth.middleware import LoginRequiredMiddleware
 from django.contrib.auth.views import redirect_to_login
 
-from csp import audit
+from csp import audit, kept_input
 
 SIGNED_IN_AT = audit.SIGNED_IN_AT
 
@@ -67,14 +69,36 @@ class NoStoreForSignedInMiddleware:
             started = request.session.setdefault(SIGNED_IN_AT, int(time.time()))
             if time.time() - started > settings.SESSION_ABSOLUTE_TIMEOUT:
                 audit.session_expired(request)
+                username = user.get_username()
                 logout(request)
-                return signed_out(redirect_to_login(request.get_full_path()))
+                # Kept after logout, which empties the session.
+                back = kept_input.keep(request, username)
+                if back:
+                    messages.info(request, kept_input.SIGN_IN_AGAIN)
+                return signed_out(redirect_to_login(back or request.get_full_path()))
         response = self.get_response(request)
         if signed_in:
             response["Cache-Control"] = "no-store"
-            if not request.user.is_authenticated:  # signed out by this request
+            if request.user.is_authenticated:
+                kept_input.remember_owner(request, response)
+            else:  # signed out by this request
+                kept_input.forget_owner(response)
                 signed_out(response)
         return response
+
+
+class KeepTypedInputLoginRequiredMiddleware(LoginRequiredMiddleware):
+    """Django's LoginRequiredMiddleware, except that a form posted after the session ended
+    is kept (csp.kept_input) and the user, once signed in, lands back on it."""
+
+    def handle_no_permission(self, request, view_func):
+        back = kept_input.keep(request, kept_input.owner(request))
+        if back is None:
+            return super().handle_no_permission(request, view_func)
+        messages.info(request, kept_input.SIGN_IN_AGAIN)
+        return redirect_to_login(
+            back, self.get_login_url(view_func), self.get_redirect_field_name(view_func)
+        )
 
 
 def signed_out(response):

@@ -148,3 +148,17 @@ def may_edit_return(user, quarterly_return) -> bool:
             user, quarterly_return.quarter, quarterly_return.action, quarterly_return.agency
         )
     )
+
+
+def may_recall_return(user, quarterly_return) -> bool:
+    """Whoever may report for the agency may take back a return the manager has not yet
+    reviewed, while its quarter takes entries (they then correct and submit it again)."""
+    from actions.models import QuarterlyReturn
+
+    return (
+        quarterly_return.state == QuarterlyReturn.State.SUBMITTED
+        and may_report_for(user, quarterly_return.action, quarterly_return.agency)
+        and quarter_takes_entries(
+            user, quarterly_return.quarter, quarterly_return.action, quarterly_return.agency
+        )
+    )

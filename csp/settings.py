@@ -71,7 +71,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.auth.middleware.LoginRequiredMiddleware",
+    # LoginRequiredMiddleware that keeps a form posted after the session ended (csp.kept_input).
+    "csp.middleware.KeepTypedInputLoginRequiredMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -158,10 +159,14 @@ PASSWORD_RESET_TIMEOUT = 60 * 60 * 24
 SESSION_COOKIE_AGE = 30 * 60
 SESSION_SAVE_EVERY_REQUEST = True
 SESSION_ABSOLUTE_TIMEOUT = 12 * 60 * 60
+# The GOV.UK timeout warning opens this long before the idle limit (static/js/timeout-warning.mjs).
+SESSION_TIMEOUT_WARNING = 5 * 60
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
+# A form whose token has expired keeps what was typed (csp.kept_input).
+CSRF_FAILURE_VIEW = "csp.views.csrf_failure"
 
 # django-axes: lock a username *from one address* after 10 failures, so one officer's
 # typos never lock out colleagues behind the same police network address.

@@ -9,6 +9,7 @@ urlpatterns = [
     path("accessibility/", views.accessibility, name="accessibility"),
     path("mail/", views.outgoing_mail, name="outgoing_mail"),
     path("mail/<int:pk>/retry/", views.retry_mail, name="outgoing_mail_retry"),
+    path("session/keep-alive/", views.session_keep_alive, name="session_keep_alive"),
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("", include("priorities.urls")),

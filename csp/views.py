@@ -1,15 +1,17 @@
 from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_POST, require_safe
+from django.views import csrf
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from actions.models import Action, Agency, QuarterlyReturn
 from actions.reporting import owed_returns
 from crimestats import statistics
-from csp import outbox
+from csp import kept_input, outbox
 from csp.permissions import Capability, public, requires
 from priorities.models import Plan
 
@@ -122,3 +124,27 @@ def retry_mail(request: HttpRequest, pk: int) -> HttpResponse:
             request, f"The e-mail to {', '.join(email.to)} will be sent again in a moment."
         )
     return redirect("outgoing_mail")
+
+
+@require_GET
+@requires(Capability.READ_PLAN)
+def session_keep_alive(request: HttpRequest) -> HttpResponse:
+    """ "Stay signed in" in the timeout warning: any signed-in request restarts the idle
+    clock (SESSION_SAVE_EVERY_REQUEST), so this one need do nothing else."""
+    return HttpResponse(status=204)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: a form that keeps typed input goes back to the form with it
+    (csp.kept_input), through signing in if the session has ended too; anything else gets
+    Django's page (templates/403_csrf.html). Only this site's own posts are kept."""
+    if kept_input.same_origin(request):
+        user = request.user
+        username = user.get_username() if user.is_authenticated else kept_input.owner(request)
+        back = kept_input.keep(request, username)
+        if back and user.is_authenticated:
+            return redirect(back)
+        if back:
+            messages.info(request, kept_input.SIGN_IN_AGAIN)
+            return redirect_to_login(back)
+    return csrf.csrf_failure(request, reason)

@@ -65,6 +65,8 @@ ACCESS = {
     # Public: the accessibility statement, the health check, signing in and password reset.
     "health": row(anyone(200), anyone(405)),
     "accessibility": row(anyone(200), anyone(405)),
+    # "Stay signed in" in the timeout warning: 204 for anyone signed in, GET only.
+    "session_keep_alive": row(signed_in(204), signed_in(405)),
     "login": row(anyone(200), anyone(200)),  # POSTed empty: the form with its errors
     "logout": row(signed_in(405), signed_in(302)),  # sign out is POST only
     "password_change": row(signed_in(200), signed_in(200)),
@@ -112,6 +114,16 @@ ACCESS = {
         (L, 200, 404, 200, 404, 200),  # the board sees approved returns only
         signed_in(405),
         lambda world: {"pk": world.submitted.pk},
+    ),
+    # Check your answers: DAVSS's draft 1.4 is complete, so the page shows it; POSTed
+    # without the version seen: back to the page (302).
+    "return_check": row(
+        (L, 200, 404, 200, 403, 200),
+        (L, 302, 404, 302, 403, 302),
+        lambda world: {"pk": world.draft.pk},
+    ),
+    "return_recall": row(  # a submitted return: its agency (or the manager) takes it back
+        signed_in(405), (L, 302, 404, 302, 403, 302), lambda world: {"pk": world.submitted.pk}
     ),
     "return_approve": row(
         signed_in(405), (L, 403, 403, 302, 403, 302), lambda world: {"pk": world.submitted.pk}

@@ -181,6 +181,17 @@ def complete_post(**changes) -> dict[str, str]:
     return {name: value for name, value in data.items() if value is not None}
 
 
+def check_and_submit(client, url: str, data: dict[str, str]):
+    """What a partner does to submit: the form's Check and submit (which saves a draft and
+    shows "Check your answers"), then Submit return there. The last response."""
+    checking = client.post(url, data)
+    assert checking.status_code == 302, error_summary(checking)
+    assert checking["Location"].endswith("/check/")
+    page = client.get(checking["Location"])
+    version = document(page).xpath("//form//input[@name='version']/@value")
+    return client.post(checking["Location"], {"version": version[-1]})
+
+
 def draft_post(**changes) -> dict[str, str]:
     return complete_post(submit=None, save="1", **changes)
 
@@ -234,7 +245,7 @@ def test_partner_home_shows_draft_after_saving_and_submitted_after_submitting(
     assert row[2:5] == ["Draft", "30 Apr 2023 Overdue", "Continue return for 1.1"]
 
     version = the_return(action("1.1"), agency("DAVSS"), q4).version
-    assert client.post(url, complete_post(version=str(version))).status_code == 302
+    assert check_and_submit(client, url, complete_post(version=str(version))).status_code == 302
     row = owed_row(client.get(reverse("home")), "1.1")
     # Submitted is done: no longer overdue, and the link is to view it.
     assert row[2:5] == ["Submitted", "30 Apr 2023", "View return for 1.1"]
@@ -390,12 +401,12 @@ def test_submitting_with_gaps_lists_each_error_and_keeps_what_was_typed(client, 
         (
             {"Referrals managed": "abc"},
             "Referrals managed",
-            "Referrals managed must be a whole number, like 12",
+            "Referrals managed must be a whole number, like 1,234",
         ),
         (
             {"Programmes run": "2.5"},
             "Programmes run",
-            "Programmes run must be a whole number, like 12",
+            "Programmes run must be a whole number, like 1,234",
         ),
         ({"narrative": "x" * 10_001}, "narrative", "Progress must be 10,000 characters or fewer"),
         (
@@ -781,35 +792,37 @@ def test_a_return_started_by_someone_else_after_the_form_opened_is_not_overwritt
 
 
 @pytest.mark.django_db
-def test_a_double_click_on_submit_submits_once(client, davss_user, plan):
+def test_a_double_click_on_submit_return_submits_once(client, davss_user, plan):
     q4 = open_q4(plan)
     draft = make_return(davss_user, action("1.1"), agency("DAVSS"), q4)
     url = edit_url(q4, action("1.1"), agency("DAVSS"))
-    data = complete_post(version=str(draft.version))
     signed_in(client, davss_user)
+    client.post(url, complete_post(version=str(draft.version)))
+    check = reverse("return_check", args=[draft.pk])
+    version = str(the_return(action("1.1"), agency("DAVSS"), q4).version)
 
-    first = client.post(url, data)
-    second = client.post(url, data, follow=True)
+    first = client.post(check, {"version": version})
+    second = client.post(check, {"version": version}, follow=True)
 
     assert first.status_code == 302
     assert second.redirect_chain == [(detail_url(draft), 302)]
     assert "submitted and is waiting for review" in banners(second)
     draft.refresh_from_db()
     assert draft.state == "submitted"
-    assert history_reasons(draft) == ["Draft saved", "Submitted"]
+    assert history_reasons(draft) == ["Draft saved", "Draft saved", "Submitted"]
 
 
 @pytest.mark.django_db
-def test_a_double_click_on_submit_of_a_new_return_submits_once(client, davss_user, plan):
+def test_a_double_click_on_check_and_submit_of_a_new_return_saves_once(client, davss_user, plan):
     q4 = open_q4(plan)
     url = edit_url(q4, action("1.1"), agency("DAVSS"))
     data = complete_post(version=form_values(signed_in(client, davss_user).get(url))["version"])
     first = client.post(url, data)
     second = client.post(url, data)
-    submitted = the_return(action("1.1"), agency("DAVSS"), q4)
-    assert first.status_code == second.status_code == 302
-    assert second["Location"] == detail_url(submitted)
-    assert history_reasons(submitted) == ["Submitted"]
+    saved = the_return(action("1.1"), agency("DAVSS"), q4)
+    # The second click finds its own answers saved: nothing to refuse, nothing saved twice.
+    assert first["Location"] == second["Location"] == reverse("return_check", args=[saved.pk])
+    assert (saved.state, history_reasons(saved)) == ("draft", ["Draft saved"])
 
 
 # The manager's review -----------------------------------------------------------------------
@@ -1173,7 +1186,7 @@ def test_manager_fills_in_a_return_on_behalf_of_an_agency_from_the_action_page(
     links = document(page).xpath("//a[contains(., 'Fill in on behalf of DAVSS')]/@href")
     assert links == [edit_url(q4, one_one, davss)]
 
-    response = client.post(links[0], complete_post())
+    response = check_and_submit(client, links[0], complete_post())
     saved = the_return(one_one, davss, q4)
     assert response.status_code == 302
     assert (saved.state, saved.submitted_by, saved.agency) == ("submitted", manager, davss)

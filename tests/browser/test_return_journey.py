@@ -32,7 +32,7 @@ def test_return_is_submitted_sent_back_corrected_approved_and_read_by_the_board(
     expect(page.get_by_role("heading", level=1)).to_have_text("Return for action 1.1")
     page.get_by_label("Helpline calls").fill("-4")
     page.get_by_label("Referrals managed").fill("31")
-    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("button", name="Check and submit").click()
     summary = page.locator(".govuk-error-summary")
     expect(summary).to_be_visible()
     expect(summary).to_contain_text("Helpline calls must be 0 or more")
@@ -47,7 +47,11 @@ def test_return_is_submitted_sent_back_corrected_approved_and_read_by_the_board(
     page.get_by_label("Programmes run").fill("4")
     page.get_by_label("Progress this quarter").fill("Helpline busier than Q3.")
     page.get_by_label("Green").check()
-    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("button", name="Check and submit").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Check your answers before submitting the return"
+    )
+    page.get_by_role("button", name="Submit return").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("submitted for review")
     expect(page.locator("main")).to_contain_text("Submitted")
     sign_out(page)
@@ -72,7 +76,8 @@ def test_return_is_submitted_sent_back_corrected_approved_and_read_by_the_board(
     expect(page.locator("main")).to_contain_text("Programmes run looks low: check Q4.")
     expect(page.get_by_label("Helpline calls")).to_have_value("212")
     page.get_by_label("Programmes run").fill("6")
-    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("button", name="Check and submit").click()
+    page.get_by_role("button", name="Submit return").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("submitted for review")
     sign_out(page)
 
@@ -97,9 +102,12 @@ def test_return_is_submitted_sent_back_corrected_approved_and_read_by_the_board(
             "history_change_reason", flat=True
         )
     )
+    # Each submission is saved as a draft first, then submitted from "Check your answers".
     assert reasons == [
+        "Draft saved",
         "Submitted",
         "Sent back: Programmes run looks low: check Q4.",
+        "Draft saved",
         "Submitted",
         "Approved",
     ]
