@@ -1,6 +1,6 @@
 """Every page in the navigation, for each role that reads it, runs the same number of queries
 whatever the partnership's history: measured with generated history at scale 1 and again at
-scale 10 (csp.history, as `generate_history` makes it), against one budget for both.
+scale 10 (demodata.generate, as `generate_history` makes it), against one budget for both.
 
 The history is built once for the module, inside a transaction rolled back at the end, and
 each page is requested twice at each size (the first request warms the session).
@@ -23,8 +23,9 @@ from django.urls import resolve, reverse
 from accounts.models import User
 from actions.models import Action, Agency, QuarterlyReturn
 from crimestats.models import CrimeType
-from csp import demo, history, seed
+from csp import seed
 from csp.context_processors import navigation
+from demodata import demo_returns, generate
 from priorities.models import Plan
 
 SMALL, LARGE = 1, 10
@@ -169,8 +170,8 @@ def measured(django_db_setup, django_db_blocker):
         # before this module runs; loading it again is idempotent and rolled back below.
         seed.load_plan()
         seed.load_crime_statistics()
-        demo.create_demo_accounts()
-        demo.create_demo_returns()
+        demo_returns.create_demo_accounts()
+        demo_returns.create_demo_returns()
         objects = Objects()
         clients = {}
         for username in {page.user for page in PAGES.values()}:
@@ -180,7 +181,7 @@ def measured(django_db_setup, django_db_blocker):
 
         sizes, counts = [], []
         for scale in (SMALL, LARGE):
-            history.generate(scale)
+            generate.generate(scale)
             sizes.append((Action.objects.count(), QuarterlyReturn.objects.count()))
             counts.append(
                 {
@@ -210,13 +211,13 @@ def test_the_history_grew_tenfold(measured):
     assert large_returns > 7 * small_returns
 
 
-ROLES = {username: role for username, role, *_ in demo.DEMO_ACCOUNTS}
+ROLES = {username: role for username, role, *_ in demo_returns.DEMO_ACCOUNTS}
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("username", ["davss", "manager", "board"])
 def test_every_navigation_page_has_a_budget_for_each_role(username):
-    demo.create_demo_accounts()
+    demo_returns.create_demo_accounts()
     request = RequestFactory().get("/")
     request.user = User.objects.get(username=username)
     nav_items = navigation(request)["nav_items"]
