@@ -7,15 +7,16 @@ from django_tables2 import RequestConfig
 
 from csp.permissions import (
     Capability,
+    get_return_for_user,
+    get_return_to_fill_in,
     may,
-    may_edit_return,
-    quarter_takes_entries,
     reporting_agencies,
     requires,
 )
 from priorities.models import Plan, Quarter
 
 from . import services
+from .closing import outstanding_by_agency
 from .filters import ReviewFilter
 from .forms import ApproveForm, LockExceptionForm, ReasonForm, ReturnForm, metric_field_name
 from .models import Action, Agency, LockException, QuarterlyReturn
@@ -116,12 +117,6 @@ def agency_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 # Quarterly returns ---------------------------------------------------------------------------
 
-CLOSED = "{q.label} is closed for returns. Ask the community safety manager to reopen it."
-READ_ONLY_REASONS = {
-    QuarterlyReturn.State.SUBMITTED: "This return has been submitted and is waiting for review.",
-    QuarterlyReturn.State.APPROVED: "This return has been approved and can no longer be changed.",
-}
-
 
 @requires(Capability.ENTER_RETURNS)
 def return_edit(request: HttpRequest, quarter_pk: int, action_pk: int, agency_pk: int):
@@ -130,22 +125,19 @@ def return_edit(request: HttpRequest, quarter_pk: int, action_pk: int, agency_pk
         Action.objects.select_related("priority", "priority__plan").prefetch_related("metrics"),
         pk=action_pk,
     )
-    # Out of the user's reach is a 404, whatever the ids in the URL.
-    agency = get_object_or_404(reporting_agencies(request.user, action), pk=agency_pk)
     quarter = get_object_or_404(
         Quarter.objects.select_related("plan"), pk=quarter_pk, plan=action.priority.plan
     )
-    existing = (
-        QuarterlyReturn.objects.filter(action=action, agency=agency, quarter=quarter)
-        .select_related("updated_by")
-        .first()
+    # Out of the user's reach is a 404, whatever the ids in the URL.
+    agency, existing, locked = get_return_to_fill_in(request.user, action, agency_pk, quarter)
+    if locked:
+        messages.info(request, locked)
+        return redirect("return_detail", existing.pk) if existing else redirect("home")
+    lock_exception = (
+        LockException.objects.filter(quarter=quarter, action=action, agency=agency).first()
+        if not quarter.is_open
+        else None
     )
-    if existing and not may_edit_return(request.user, existing):
-        messages.info(request, READ_ONLY_REASONS.get(existing.state, CLOSED).format(q=quarter))
-        return redirect("return_detail", existing.pk)
-    if existing is None and not quarter_takes_entries(request.user, quarter, action, agency):
-        messages.info(request, f"{quarter.label} is closed for returns.")
-        return redirect("home")
 
     metrics = action.metrics.all()
     if request.method == "POST":
@@ -198,6 +190,7 @@ def return_edit(request: HttpRequest, quarter_pk: int, action_pk: int, agency_pk
             "agency": agency,
             "quarter": quarter,
             "quarterly_return": existing,
+            "lock_exception": lock_exception,
             "form": form,
             "metric_fields": metric_fields,
         },
@@ -206,12 +199,7 @@ def return_edit(request: HttpRequest, quarter_pk: int, action_pk: int, agency_pk
 
 @requires(Capability.READ_PLAN)
 def return_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    quarterly_return = get_object_or_404(
-        QuarterlyReturn.objects.visible_to(request.user)
-        .with_context()
-        .select_related("submitted_by", "reviewed_by", "updated_by"),
-        pk=pk,
-    )
+    quarterly_return, may_change = get_return_for_user(request.user, pk)
     action = quarterly_return.action
     metrics = list(action.metrics.all())
     earlier = list(
@@ -239,7 +227,7 @@ def return_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "action": action,
         "figures": figures,
         "quarters": [other.quarter for other in earlier],
-        "may_edit": may_edit_return(request.user, quarterly_return),
+        "may_edit": may_change,
         "may_review": may(request.user, Capability.REVIEW_RETURNS),
         "history": quarterly_return.history.select_related("history_user").order_by(
             "-history_date"
@@ -327,7 +315,7 @@ def quarter_list(request: HttpRequest) -> HttpResponse:
     plan = Plan.objects.current()
     if plan is None:
         raise Http404("No plan has been loaded.")
-    form = LockExceptionForm(plan=plan)
+    form = LockExceptionForm(plan=plan, manager=request.user)
     return render(request, "actions/quarter_list.html", _quarter_context(plan, form))
 
 
@@ -348,9 +336,39 @@ def _quarter_context(plan, form):
 def quarter_set_open(request: HttpRequest, pk: int) -> HttpResponse:
     quarter = get_object_or_404(Quarter.objects.select_related("plan"), pk=pk)
     is_open = request.POST.get("open") == "1"
+    if not is_open and quarter.is_open:
+        # Closing is confirmed on its own page, which says what is still outstanding.
+        return redirect("quarter_close", quarter.pk)
     services.set_quarter_open(request.user, quarter, is_open)
     messages.success(request, f"{quarter.label} is now {'open' if is_open else 'closed'}.")
     return redirect("quarter_list")
+
+
+@requires(Capability.REVIEW_RETURNS)
+def quarter_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """Close a quarter for returns, once the manager has seen what is still outstanding."""
+    quarter = get_object_or_404(Quarter.objects.select_related("plan"), pk=pk)
+    if not quarter.is_open:
+        messages.info(request, f"{quarter.label} is already closed.")
+        return redirect("quarter_list")
+    if request.method == "POST":
+        services.set_quarter_open(request.user, quarter, False)
+        messages.success(
+            request,
+            f"{quarter.label} is now closed. The board's pages now report {quarter.label}.",
+        )
+        return redirect("quarter_list")
+    outstanding = outstanding_by_agency(quarter)
+    return render(
+        request,
+        "actions/quarter_close.html",
+        {
+            "quarter": quarter,
+            "outstanding": outstanding,
+            "not_submitted": sum(row.not_submitted for row in outstanding),
+            "awaiting_review": sum(row.awaiting_review for row in outstanding),
+        },
+    )
 
 
 @require_POST
@@ -359,7 +377,7 @@ def lock_exception_create(request: HttpRequest) -> HttpResponse:
     plan = Plan.objects.current()
     if plan is None:
         raise Http404("No plan has been loaded.")
-    form = LockExceptionForm(request.POST, plan=plan)
+    form = LockExceptionForm(request.POST, plan=plan, manager=request.user)
     if form.is_valid():
         quarter = form.cleaned_data["quarter"]
         try:
