@@ -55,13 +55,9 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "returns": returns,
         "figure_rows": rows,
         "not_reported": [a for a in action.agencies.all() if a.pk not in reported],
-        # Partners fill in their own agencies' returns; the manager may fill in any lead
-        # agency's on its behalf.
-        "reporting_agencies": list(reporting_agencies(request.user, action))
-        if request.user.is_partner
-        else list(action.agencies.all())
-        if may(request.user, Capability.ENTER_RETURNS)
-        else [],
+        # Who may fill in for whom is csp.permissions': partners their own agencies', the
+        # manager any reporting agency's on its behalf.
+        "reporting_agencies": list(reporting_agencies(request.user, action).order_by("name")),
     }
     if may(request.user, Capability.EDIT_PLAN):
         context["history"] = action.history.select_related("history_user")[:20]
