@@ -192,8 +192,11 @@ class LockExceptionForm(forms.Form):
 
         super().__init__(*args, **kwargs)
         self.fields["quarter"].queryset = plan.quarters.filter(is_open=False).select_related("plan")
-        actions = Action.objects.in_plan(plan).with_plan_order().prefetch_related("agencies")
-        self.fields["action"].queryset = actions
+        self.fields["action"].queryset = (
+            Action.objects.in_plan(plan).with_plan_order().prefetch_related("agencies")
+        )
+        # The field's own queryset, evaluated here: the select it renders reuses these rows.
+        actions = self.fields["action"].queryset
         self.fields["action"].label_from_instance = lambda action: (
             f"{action.ref} {action.description[:70]}"
         )

@@ -103,9 +103,10 @@ def public(view):
 
 
 def agencies_reporting_on(action, active_agencies: list) -> list:
-    """The rule for who reports on an action: its active lead agencies, or every active
-    agency where the action is for all partners. Pure, so a page can apply it to many
-    actions from prefetched rows (``action.agencies``) without a query each."""
+    """Who reports on an action: its active lead agencies, or every active agency where the
+    action is for all partners. ``reporting_agencies`` below is the same rule as one
+    query; this form applies it to many actions from prefetched rows (``action.agencies``)
+    without a query each. tests/test_corrections.py holds the two together."""
     if action.all_partners:
         return list(active_agencies)
     leads = {agency.pk for agency in action.agencies.all()}
@@ -122,12 +123,12 @@ def reporting_agencies(user, action):
 
     if not may(user, Capability.ENTER_RETURNS):
         return Agency.objects.none()
-    candidates = Agency.objects.active()
+    agencies = Agency.objects.active()
+    if not action.all_partners:
+        agencies = agencies.filter(actions=action)
     if user.is_partner:
-        candidates = candidates.filter(members=user)
-    return Agency.objects.filter(
-        pk__in=[agency.pk for agency in agencies_reporting_on(action, candidates)]
-    )
+        agencies = agencies.filter(members=user)
+    return agencies.distinct()
 
 
 def may_report_for(user, action, agency) -> bool:
@@ -171,7 +172,7 @@ def why_not_editable(user, quarterly_return) -> str:
 def get_return_for_user(user, pk: int):
     """The return (404 where the user may not see it) and whether the user may change it.
 
-    The one way a view fetches a single return, as healthchecks' ``_get_check_for_user``.
+    How the return pages fetch one, as healthchecks' ``_get_check_for_user`` does.
     """
     from django.shortcuts import get_object_or_404
 

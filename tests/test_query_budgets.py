@@ -91,15 +91,17 @@ def action(o: Objects) -> int:
 # Every signed-in request spends 5 queries on the session and the user (read the session,
 # read the user, and the savepoint, update and release of SESSION_SAVE_EVERY_REQUEST).
 PAGES = {
-    "home: partner": Page("home", "davss", url("home"), 20),
+    "home: partner": Page("home", "davss", url("home"), 21),  # 1: returns to correct
     "home: manager": Page("home", "manager", url("home"), 16),
     "home: board": Page("home", "board", url("home"), 13),
     "dashboard: partner": Page("dashboard", "davss", url("dashboard"), 19),
     "dashboard: manager": Page("dashboard", "manager", url("dashboard"), 19),
     "dashboard: board": Page("dashboard", "board", url("dashboard"), 19),
     "review queue": Page("review_queue", "manager", url("review_queue"), 14),
-    "quarters": Page("quarter_list", "manager", url("quarter_list"), 13),
-    "completeness: manager": Page("completeness", "manager", url("completeness"), 13),
+    # 2: the actions' reporting agencies, for the reopen form.
+    "quarters": Page("quarter_list", "manager", url("quarter_list"), 15),
+    # 3: when each agency was last reminded, and which have someone to remind.
+    "completeness: manager": Page("completeness", "manager", url("completeness"), 16),
     "completeness: board": Page("completeness", "board", url("completeness"), 13),
     "quarterly report: manager": Page("quarterly_report", "manager", url("quarterly_report"), 24),
     "quarterly report: board": Page("quarterly_report", "board", url("quarterly_report"), 24),
@@ -127,7 +129,8 @@ PAGES = {
     "priority": Page(
         "priority_detail", "board", url("priority_detail", lambda o: o.priority.pk), 10
     ),
-    "action: manager": Page("action_detail", "manager", url("action_detail", action), 11),
+    # 1: the agencies the manager may fill in for (csp.permissions.reporting_agencies).
+    "action: manager": Page("action_detail", "manager", url("action_detail", action), 12),
     "action: partner": Page("action_detail", "davss", url("action_detail", action), 11),
     "agency": Page("agency_detail", "manager", url("agency_detail", lambda o: o.davss.pk), 10),
     "return form": Page(

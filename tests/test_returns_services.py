@@ -723,7 +723,11 @@ def test_demo_returns_read_like_real_ones(demo_returns):
             quarterly_return.agency.name, "manager"
         )
         metrics = quarterly_return.action.metrics.all()
-        blank = {str(m.pk) for m in metrics if f'"{m.name}" is blank' in quarterly_return.reviewer_comment}
+        blank = {
+            str(m.pk)
+            for m in metrics
+            if f'"{m.name}" is blank' in quarterly_return.reviewer_comment
+        }
         assert set(quarterly_return.values) == {str(metric.pk) for metric in metrics} - blank
         for metric in metrics:
             if str(metric.pk) in blank:  # what it was sent back for
