@@ -205,13 +205,53 @@ class LockExceptionForm(forms.Form):
         },
     )
 
-    def __init__(self, *args, plan, **kwargs):
+    def __init__(self, *args, plan, manager, **kwargs):
+        from csp.permissions import agencies_reporting_on
+
         from .models import Action, Agency
 
         super().__init__(*args, **kwargs)
         self.fields["quarter"].queryset = plan.quarters.filter(is_open=False).select_related("plan")
-        self.fields["action"].queryset = Action.objects.in_plan(plan).with_plan_order()
+        self.fields["action"].queryset = (
+            Action.objects.in_plan(plan).with_plan_order().prefetch_related("agencies")
+        )
+        # The field's own queryset, evaluated here: the select it renders reuses these rows.
+        actions = self.fields["action"].queryset
         self.fields["action"].label_from_instance = lambda action: (
             f"{action.ref} {action.description[:70]}"
         )
+        agencies = list(Agency.objects.active().order_by("name"))
         self.fields["agency"].queryset = Agency.objects.active().order_by("name")
+        # Each action's reporting agencies (the rule is csp.permissions'): the page narrows
+        # the agency list to the chosen action's, and clean() refuses any other pair.
+        self.agencies_by_action = {
+            action.pk: agencies_reporting_on(action, agencies) for action in actions
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        action, agency = cleaned.get("action"), cleaned.get("agency")
+        if action and agency:
+            allowed = self.agencies_by_action.get(action.pk, [])
+            if agency not in allowed:
+                self.add_error("agency", cannot_report_message(action, agency, allowed))
+        return cleaned
+
+    def agency_choices_json(self) -> dict[str, list[int]]:
+        """For the page's script: action id → the ids of the agencies that report on it."""
+        return {
+            str(pk): [agency.pk for agency in agencies]
+            for pk, agencies in self.agencies_by_action.items()
+        }
+
+
+def cannot_report_message(action, agency, allowed) -> str:
+    names = [other.short_name for other in allowed]
+    choose = (
+        f"Choose {', '.join(names[:-1])} or {names[-1]}"
+        if len(names) > 1
+        else f"Choose {names[0]}"
+        if names
+        else "No active agency reports on it"
+    )
+    return f"{agency.name} does not lead or contribute to action {action.ref}. {choose}."

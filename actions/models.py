@@ -136,6 +136,19 @@ class QuarterlyReturnQuerySet(models.QuerySet):
     def awaiting_review(self):
         return self.filter(state=QuarterlyReturn.State.SUBMITTED)
 
+    def to_correct(self):
+        """Sent back, and in a quarter that takes its correction: an open one, or a closed
+        one where a lock exception stands for it (csp.permissions.quarter_takes_entries,
+        in one query for a list)."""
+        exception = LockException.objects.filter(
+            quarter=models.OuterRef("quarter"),
+            action=models.OuterRef("action"),
+            agency=models.OuterRef("agency"),
+        )
+        return self.filter(state=QuarterlyReturn.State.SENT_BACK).filter(
+            models.Q(quarter__is_open=True) | models.Exists(exception)
+        )
+
     def with_context(self):
         return self.select_related(
             "action",
@@ -162,6 +175,13 @@ class QuarterlyReturn(models.Model):
         AMBER = "amber", "Amber"
         GREEN = "green", "Green"
         COMPLETE = "complete", "Complete"
+
+    # The one home of which states a return may be changed in, and why not in the others.
+    EDITABLE_STATES = frozenset({State.DRAFT, State.SENT_BACK})
+    LOCKED_MESSAGES = {
+        State.SUBMITTED: "This return has been submitted and is waiting for review.",
+        State.APPROVED: "This return has been approved and can no longer be changed.",
+    }
 
     action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="returns")
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="returns")
@@ -227,14 +247,27 @@ class QuarterlyReturn(models.Model):
             return records.filter(state=self.State.APPROVED)[:1]
         return records.none()
 
+    @property
+    def is_editable(self) -> bool:
+        """Its state lets it be changed (who may change it, and when, is csp.permissions')."""
+        return self.state in self.EDITABLE_STATES
+
+    @property
+    def locked_message(self) -> str:
+        """Why its state stops it being changed, for the user; empty when it does not."""
+        return self.LOCKED_MESSAGES.get(self.state, "")
+
 
 class LockException(models.Model):
-    """The manager's leave for one agency to edit one action's return in a closed quarter."""
+    """The manager's leave for one agency to edit one action's return in a closed quarter:
+    granted on the quarters page, or by sending back (or reopening) a return in a closed
+    quarter. It ends when the return is submitted."""
 
     quarter = models.ForeignKey(Quarter, on_delete=models.CASCADE, related_name="lock_exceptions")
     action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="lock_exceptions")
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="lock_exceptions")
-    reason = models.CharField(max_length=300)
+    # As long as a send-back reason, which it carries when a send-back granted it.
+    reason = models.CharField(max_length=5_000)
     granted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
@@ -276,3 +309,24 @@ class Reminder(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_stage_display()}: {self.action.ref} {self.agency.short_name} {self.quarter.label}"
+
+
+class AgencyReminder(models.Model):
+    """A reminder the manager sent an agency from the completeness page: kept so the page
+    can say when the agency was last reminded, and ask before reminding it again within a
+    day. The daily command's reminders are the Reminder rows above."""
+
+    quarter = models.ForeignKey(Quarter, on_delete=models.CASCADE, related_name="+")
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="reminders_sent")
+    returns = models.PositiveIntegerField(help_text="How many returns it reminded them of.")
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    sent_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        indexes = [models.Index(fields=["quarter", "agency", "sent_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.agency.short_name} {self.quarter.label} {self.sent_at:%Y-%m-%d %H:%M}"

@@ -10,10 +10,22 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 
+def _reachable(members):
+    """The members an e-mail reaches: active, with an address."""
+    return members.filter(is_active=True).exclude(email="")
+
+
 def agency_recipients(agency) -> list[str]:
-    return sorted(
-        agency.members.filter(is_active=True).exclude(email="").values_list("email", flat=True)
-    )
+    return sorted(_reachable(agency.members).values_list("email", flat=True))
+
+
+def reachable_agencies(agency_ids) -> set[int]:
+    """Of these agencies, those with a member an e-mail reaches. One query."""
+    from accounts.models import User
+
+    return set(
+        _reachable(User.objects.filter(agencies__in=agency_ids)).values_list("agencies", flat=True)
+    ) & set(agency_ids)
 
 
 def _send(template: str, subject: str, recipients: list[str], context: dict) -> int:

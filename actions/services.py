@@ -53,7 +53,7 @@ def _check_version(current: QuarterlyReturn, seen_version: int | None) -> None:
 CHANGE_REASON_LENGTH = 100
 
 
-def _change_reason(reason: str) -> str:
+def change_reason(reason: str) -> str:
     if len(reason) <= CHANGE_REASON_LENGTH:
         return reason
     return reason[: CHANGE_REASON_LENGTH - 1] + "…"
@@ -64,7 +64,7 @@ def _save(quarterly_return: QuarterlyReturn, user, reason: str) -> None:
     quarterly_return.updated_by = user
     # Set explicitly: outside a request (commands, tests) the history middleware knows no user.
     quarterly_return._history_user = user
-    quarterly_return._change_reason = _change_reason(reason)
+    quarterly_return._change_reason = change_reason(reason)
     quarterly_return.save()
     audit.info(
         "return %s %s by %s: %s", quarterly_return.pk, quarterly_return.state, user.username, reason
@@ -89,7 +89,7 @@ def save_return(
     if not permissions.may_report_for(user, action, agency):
         raise ReturnError("You cannot report for this agency on this action.")
     if not permissions.quarter_takes_entries(user, quarter, action, agency):
-        raise ReturnError(f"{quarter.label} is closed for returns.")
+        raise ReturnError(permissions.quarter_closed_message(quarter))
     # Ordered by pk alone: the default ordering joins the action, agency, quarter, priority
     # and plan, and FOR UPDATE would lock those rows too.
     quarterly_return = (
@@ -107,10 +107,9 @@ def save_return(
         )
     else:
         # State before version: a double-clicked Submit finds the return already submitted.
-        if quarterly_return.state == State.SUBMITTED:
-            raise AlreadySubmitted("This return has been submitted and is waiting for review.")
-        if quarterly_return.state == State.APPROVED:
-            raise ReturnError("This return has been approved and can no longer be changed.")
+        if not quarterly_return.is_editable:
+            error = AlreadySubmitted if quarterly_return.state == State.SUBMITTED else ReturnError
+            raise error(quarterly_return.locked_message)
         stored = (
             quarterly_return.values,
             quarterly_return.narrative,
@@ -130,6 +129,9 @@ def save_return(
     if submit:
         _mark_submitted(quarterly_return, user)
         reason = "Submitted"
+        # A correction in a closed quarter is done once resubmitted: the leave ends.
+        if not quarter.is_open:
+            _end_lock_exception(user, quarter, action, agency)
     else:
         reason = "Draft saved"
     try:
@@ -237,6 +239,12 @@ def _back_to_agency(user, quarterly_return, reason, seen_version, *, expected, v
     current.reviewed_at = timezone.now()
     current.reviewer_comment = reason
     _save(current, user, f"{label.capitalize()}: {reason}")
+    if not current.quarter.is_open:
+        # In a closed quarter the agency could not otherwise correct it: the send-back
+        # (or reopening) grants leave to, until it is resubmitted.
+        _grant(
+            user, current.quarter, current.action, current.agency, f"{label.capitalize()}: {reason}"
+        )
     notifications.return_sent_back(current)
     return current
 
@@ -291,11 +299,30 @@ def grant_lock_exception(user, quarter, action, agency, *, reason: str) -> LockE
         raise ReturnError("Enter the reason for reopening this return.")
     if quarter.is_open:
         raise ReturnError(f"{quarter.label} is open; no exception is needed.")
-    exception, _ = LockException.objects.update_or_create(
-        quarter=quarter,
-        action=action,
-        agency=agency,
-        defaults={"reason": reason, "granted_by": user},
-    )
+    if not permissions.may_report_for(user, action, agency):
+        raise ReturnError(
+            f"{agency.name} does not lead or contribute to action {action.ref}, so it has no "
+            "return to reopen."
+        )
+    return _grant(user, quarter, action, agency, reason)
+
+
+def _grant(user, quarter, action, agency, reason: str) -> LockException:
+    exception = LockException.objects.filter(
+        quarter=quarter, action=action, agency=agency
+    ).first() or LockException(quarter=quarter, action=action, agency=agency)
+    exception.reason = reason
+    exception.granted_by = user
+    exception._history_user = user
+    exception._change_reason = change_reason(reason)
+    exception.save()
     audit.info("lock exception %s granted by %s: %s", exception, user.username, reason)
     return exception
+
+
+def _end_lock_exception(user, quarter, action, agency) -> None:
+    for exception in LockException.objects.filter(quarter=quarter, action=action, agency=agency):
+        exception._history_user = user
+        exception._change_reason = "Ended: the return was resubmitted"
+        exception.delete()
+        audit.info("lock exception %s ended: resubmitted by %s", exception, user.username)

@@ -20,5 +20,6 @@ urlpatterns = [
     path("review/", views.review_queue, name="review_queue"),
     path("quarters/", views.quarter_list, name="quarter_list"),
     path("quarters/<int:pk>/set-open/", views.quarter_set_open, name="quarter_set_open"),
+    path("quarters/<int:pk>/close/", views.quarter_close, name="quarter_close"),
     path("quarters/exceptions/", views.lock_exception_create, name="lock_exception_create"),
 ]

@@ -9,16 +9,18 @@ from csp import querystring
 from csp.kept_input import keeps_typed_input, restore
 from csp.permissions import (
     Capability,
+    get_return_for_user,
+    get_return_to_fill_in,
     may,
-    may_edit_return,
     may_recall_return,
-    quarter_takes_entries,
     reporting_agencies,
     requires,
+    why_not_editable,
 )
 from priorities.models import Plan, Quarter
 
 from . import services
+from .closing import outstanding_by_agency
 from .filters import ReviewFilter
 from .forms import (
     ApproveForm,
@@ -53,14 +55,9 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     metrics = list(action.metrics.all())
     reported = {r.agency_id for r in returns if r.state in ("submitted", "approved")}
-    # Partners fill in their own agencies' returns; the manager may fill in any lead
-    # agency's on its behalf.
-    if request.user.is_partner:
-        reporting = list(reporting_agencies(request.user, action))
-    elif may(request.user, Capability.ENTER_RETURNS):
-        reporting = list(action.agencies.all())
-    else:
-        reporting = []
+    # Who may fill in for whom is csp.permissions': partners their own agencies', the
+    # manager any reporting agency's on its behalf.
+    reporting = list(reporting_agencies(request.user, action).order_by("name"))
     not_reported = [agency for agency in action.agencies.all() if agency.pk not in reported]
     if request.user.is_partner:
         # A partner sees their own agencies' returns only: whether another agency has
@@ -132,12 +129,6 @@ def agency_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 # Quarterly returns ---------------------------------------------------------------------------
 
-CLOSED = "{q.label} is closed for returns. Ask the community safety manager to reopen it."
-READ_ONLY_REASONS = {
-    QuarterlyReturn.State.SUBMITTED: "This return has been submitted and is waiting for review.",
-    QuarterlyReturn.State.APPROVED: "This return has been approved and can no longer be changed.",
-}
-
 
 @keeps_typed_input()
 @requires(Capability.ENTER_RETURNS)
@@ -151,23 +142,19 @@ def return_edit(request: HttpRequest, quarter_pk: int, action_pk: int, agency_pk
         Action.objects.select_related("priority", "priority__plan").prefetch_related("metrics"),
         pk=action_pk,
     )
-    # Out of the user's reach is a 404, whatever the ids in the URL.
-    agency = get_object_or_404(reporting_agencies(request.user, action), pk=agency_pk)
     quarter = get_object_or_404(
         Quarter.objects.select_related("plan"), pk=quarter_pk, plan=action.priority.plan
     )
-    existing = (
-        QuarterlyReturn.objects.visible_to(request.user)
-        .filter(action=action, agency=agency, quarter=quarter)
-        .select_related("updated_by")
-        .first()
+    # Out of the user's reach is a 404, whatever the ids in the URL.
+    agency, existing, locked = get_return_to_fill_in(request.user, action, agency_pk, quarter)
+    if locked:
+        messages.info(request, locked)
+        return redirect("return_detail", existing.pk) if existing else redirect("home")
+    lock_exception = (
+        LockException.objects.filter(quarter=quarter, action=action, agency=agency).first()
+        if not quarter.is_open
+        else None
     )
-    if existing and not may_edit_return(request.user, existing):
-        messages.info(request, READ_ONLY_REASONS.get(existing.state, CLOSED).format(q=quarter))
-        return redirect("return_detail", existing.pk)
-    if existing is None and not quarter_takes_entries(request.user, quarter, action, agency):
-        messages.info(request, f"{quarter.label} is closed for returns.")
-        return redirect("home")
 
     metrics = action.metrics.all()
     if request.method == "POST":
@@ -220,6 +207,7 @@ def return_edit(request: HttpRequest, quarter_pk: int, action_pk: int, agency_pk
             "agency": agency,
             "quarter": quarter,
             "quarterly_return": existing,
+            "lock_exception": lock_exception,
             "form": form,
             "metric_fields": metric_fields,
         },
@@ -234,12 +222,7 @@ def return_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def _return_page(request, pk: int, reason_form: ReasonForm | None = None) -> HttpResponse:
     """The return's page; with a refused send-back or reopen form, that form as typed, its
     error beside the reason."""
-    quarterly_return = get_object_or_404(
-        QuarterlyReturn.objects.visible_to(request.user)
-        .with_context()
-        .select_related("submitted_by", "reviewed_by", "updated_by"),
-        pk=pk,
-    )
+    quarterly_return, may_change = get_return_for_user(request.user, pk)
     action = quarterly_return.action
     metrics = list(action.metrics.all())
     earlier = list(
@@ -268,7 +251,7 @@ def _return_page(request, pk: int, reason_form: ReasonForm | None = None) -> Htt
         "action": action,
         "figures": figures,
         "quarters": [other.quarter for other in earlier],
-        "may_edit": may_edit_return(request.user, quarterly_return),
+        "may_edit": may_change,
         "may_review": may(request.user, Capability.REVIEW_RETURNS),
         "history": quarterly_return.history_visible_to(request.user),
         "may_recall": may_recall_return(request.user, quarterly_return),
@@ -287,13 +270,10 @@ def _return_page(request, pk: int, reason_form: ReasonForm | None = None) -> Htt
 def return_check(request: HttpRequest, pk: int) -> HttpResponse:
     """ "Check your answers": the saved draft as it would be submitted, with links back to
     change each answer, and the final Submit return."""
-    quarterly_return = get_object_or_404(
-        QuarterlyReturn.objects.visible_to(request.user).with_context(), pk=pk
-    )
+    quarterly_return, may_edit = get_return_for_user(request.user, pk)
     action, quarter = quarterly_return.action, quarterly_return.quarter
     metrics = list(action.metrics.all())
     edit_url = reverse("return_edit", args=[quarter.pk, action.pk, quarterly_return.agency_id])
-    may_edit = may_edit_return(request.user, quarterly_return)
     if may_edit:
         # Complete enough to submit? The form's own rule, asked of what is stored.
         form = ReturnForm(
@@ -328,9 +308,7 @@ def return_check(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("return_detail", pk)
 
     if not may_edit:
-        messages.info(
-            request, READ_ONLY_REASONS.get(quarterly_return.state, CLOSED).format(q=quarter)
-        )
+        messages.info(request, why_not_editable(request.user, quarterly_return))
         return redirect("return_detail", pk)
     answers = [
         (metric.name, quarterly_return.values.get(str(metric.pk)), metric_field_name(metric))
@@ -456,7 +434,7 @@ def quarter_list(request: HttpRequest) -> HttpResponse:
     plan = Plan.objects.current()
     if plan is None:
         raise Http404("No plan has been loaded.")
-    form = LockExceptionForm(plan=plan)
+    form = LockExceptionForm(plan=plan, manager=request.user)
     return render(request, "actions/quarter_list.html", _quarter_context(plan, form))
 
 
@@ -477,9 +455,39 @@ def _quarter_context(plan, form):
 def quarter_set_open(request: HttpRequest, pk: int) -> HttpResponse:
     quarter = get_object_or_404(Quarter.objects.select_related("plan"), pk=pk)
     is_open = request.POST.get("open") == "1"
+    if not is_open and quarter.is_open:
+        # Closing is confirmed on its own page, which says what is still outstanding.
+        return redirect("quarter_close", quarter.pk)
     services.set_quarter_open(request.user, quarter, is_open)
     messages.success(request, f"{quarter.label} is now {'open' if is_open else 'closed'}.")
     return redirect("quarter_list")
+
+
+@requires(Capability.REVIEW_RETURNS)
+def quarter_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """Close a quarter for returns, once the manager has seen what is still outstanding."""
+    quarter = get_object_or_404(Quarter.objects.select_related("plan"), pk=pk)
+    if not quarter.is_open:
+        messages.info(request, f"{quarter.label} is already closed.")
+        return redirect("quarter_list")
+    if request.method == "POST":
+        services.set_quarter_open(request.user, quarter, False)
+        messages.success(
+            request,
+            f"{quarter.label} is now closed. The board's pages now report {quarter.label}.",
+        )
+        return redirect("quarter_list")
+    outstanding = outstanding_by_agency(quarter)
+    return render(
+        request,
+        "actions/quarter_close.html",
+        {
+            "quarter": quarter,
+            "outstanding": outstanding,
+            "not_submitted": sum(row.not_submitted for row in outstanding),
+            "awaiting_review": sum(row.awaiting_review for row in outstanding),
+        },
+    )
 
 
 @require_POST
@@ -488,7 +496,7 @@ def lock_exception_create(request: HttpRequest) -> HttpResponse:
     plan = Plan.objects.current()
     if plan is None:
         raise Http404("No plan has been loaded.")
-    form = LockExceptionForm(request.POST, plan=plan)
+    form = LockExceptionForm(request.POST, plan=plan, manager=request.user)
     if form.is_valid():
         quarter = form.cleaned_data["quarter"]
         try:

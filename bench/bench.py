@@ -394,7 +394,7 @@ def measure(args) -> None:
     setup_django()
     from django.urls import NoReverseMatch
 
-    from csp.demo import DEMO_PASSWORD
+    from demodata.demo_returns import DEMO_PASSWORD
 
     wait_until_up(args.base_url)
     objects = Objects()

@@ -7,18 +7,16 @@ the second time and records nothing.
 """
 
 import hashlib
-import re
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from django.db import transaction
 from django.utils import timezone
 
+from . import positions
 from .models import Area, CountyPosition, CrimeFigure, CrimeType
+from .positions import Position
 
 MIN_YEAR = 2000
-POSITION = re.compile(r"(=?)(\d+)")
-NO_POSITION = {"--", "-", "–", "—"}  # as printed, and what a word processor makes of it
 
 
 def latest_year_allowed() -> int:
@@ -26,25 +24,14 @@ def latest_year_allowed() -> int:
     return timezone.localdate().year
 
 
-class Position(NamedTuple):
-    position: int | None
-    tied: bool
-
-    @property
-    def display(self) -> str:
-        if self.position is None:
-            return "--"
-        return f"={self.position}" if self.tied else str(self.position)
-
-
 def parse_position(text: str, what: str, areas_compared: int) -> Position:
     """ "1", "=3" (shared) or "--" (none published), as the assessment prints them."""
-    text = text.strip()
-    if text in NO_POSITION:
-        return Position(None, False)
-    match = POSITION.fullmatch(text)
-    if match and 1 <= int(match.group(2)) <= areas_compared:
-        return Position(int(match.group(2)), bool(match.group(1)))
+    try:
+        position = positions.parse(text)
+    except ValueError:
+        position = None
+    if position is not None and (position.position or 0) <= areas_compared:
+        return position
     raise ValueError(
         f"{what} must be a number from 1 to {areas_compared}, with = in front for a shared "
         "position (like =3), or -- for none"

@@ -5,11 +5,9 @@ the Home Office tables where any Home Office category is mapped to it (they are 
 official recorded-crime figures by CSP), otherwise the police.uk street-level files (the
 only source of anti-social behaviour incidents). Summing both would count crimes twice.
 
-County positions rank every district of the county by rate per 1,000 residents, lowest
-first, by standard competition ranking: equal rates share a position and the next
-position is skipped (1, =2, =2, 4). Rates are compared as displayed (to 2 decimal
-places), as a reader of the table would compare them. A district with no complete figure
-for the period has no position.
+County positions rank every district of the county by rate per 1,000 residents, by the
+rule in ``crimestats.positions``. A district with no complete figure for the period has no
+position.
 """
 
 import datetime
@@ -19,6 +17,7 @@ from decimal import Decimal
 
 from django.db.models import Max, Sum
 
+from . import positions
 from .models import (
     Area,
     CategoryMapping,
@@ -158,25 +157,12 @@ def period_counts(crime_type: CrimeType, period: Period, areas=None) -> dict[int
 # Positions ------------------------------------------------------------------------------------
 
 
-def rank(rates: dict) -> dict:
-    """Key → (position, tied) by standard competition ranking, lowest rate first; keys with
-    no rate have no position."""
-    values = sorted(rate for rate in rates.values() if rate is not None)
-    positions = {}
-    for key, rate in rates.items():
-        if rate is None:
-            continue
-        below = sum(1 for value in values if value < rate)
-        same = sum(1 for value in values if value == rate)
-        positions[key] = (below + 1, same > 1)
-    return positions
+# The rule is crimestats.positions'; these names are kept for the pages that call them.
+rank = positions.rank
 
 
 def position_display(position: tuple[int, bool] | None) -> str:
-    if position is None:
-        return "--"
-    number, tied = position
-    return f"={number}" if tied else str(number)
+    return positions.display(*position) if position else "--"
 
 
 # The county -----------------------------------------------------------------------------------
@@ -237,10 +223,9 @@ class LeagueRow(YearOnYear):
 
     @property
     def disagrees(self) -> bool:
-        """The hand-entered position differs from the computed one."""
-        if self.entered is None:
-            return False
-        return self.entered.display != self.position_display
+        """The hand-entered position differs from the computed one (never where none
+        could be computed)."""
+        return positions.differs(_entered(self.entered), self.position)
 
 
 @dataclass
@@ -349,11 +334,11 @@ class PositionCell:
 
     @property
     def disagrees(self) -> bool:
-        return (
-            self.entered is not None
-            and self.computed is not None
-            and self.entered.display != self.computed_display
-        )
+        return positions.differs(_entered(self.entered), self.computed)
+
+
+def _entered(position: CountyPosition | None) -> positions.Position | None:
+    return None if position is None else positions.Position(position.position, position.tied)
 
 
 def years_held(basis: Basis) -> list[int]:

@@ -4,6 +4,8 @@ from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from . import positions
+
 
 class Area(models.Model):
     name = models.CharField(max_length=100, unique=True)
@@ -106,21 +108,7 @@ class CountyPosition(models.Model):
     @property
     def display(self) -> str:
         """As the assessment prints it: "1", "=3", or "--" for no position."""
-        if self.position is None:
-            return "--"
-        return f"={self.position}" if self.tied else str(self.position)
-
-    @staticmethod
-    def parse(text: str) -> tuple[int | None, bool]:
-        """The inverse of display: "=3" → (3, True), "--" → (None, False)."""
-        text = text.strip()
-        if text in {"--", "-", ""}:
-            return None, False
-        tied = text.startswith("=")
-        position = int(text.lstrip("="))
-        if position < 1:
-            raise ValueError("A county position is 1 or more.")
-        return position, tied
+        return positions.display(self.position, self.tied)
 
 
 def percent_change(current: int, previous: int) -> Decimal | None:
@@ -135,9 +123,7 @@ def percent_change(current: int, previous: int) -> Decimal | None:
 def rate_per_thousand(count: int, population: int | None) -> Decimal | None:
     if not population:
         return None
-    return (Decimal(count) * 1000 / Decimal(population)).quantize(
-        Decimal("0.01"), rounding=ROUND_HALF_UP
-    )
+    return positions.as_displayed(Decimal(count) * 1000 / Decimal(population))
 
 
 # Public sources: the Home Office CSP tables and data.police.uk street-level files ---------

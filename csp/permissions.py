@@ -105,12 +105,22 @@ def public(view):
 # Returns --------------------------------------------------------------------------------
 
 
+def agencies_reporting_on(action, active_agencies: list) -> list:
+    """Who reports on an action: its active lead agencies, or every active agency where the
+    action is for all partners. ``reporting_agencies`` below is the same rule as one
+    query; this form applies it to many actions from prefetched rows (``action.agencies``)
+    without a query each. tests/test_corrections.py holds the two together."""
+    if action.all_partners:
+        return list(active_agencies)
+    leads = {agency.pk for agency in action.agencies.all()}
+    return [agency for agency in active_agencies if agency.pk in leads]
+
+
 def reporting_agencies(user, action):
     """The agencies on whose behalf this user may report against this action.
 
-    A partner reports for those of their agencies that lead the action (every one of their
-    agencies where the action is for all partners); the manager for any lead agency, or
-    any active agency where the action is for all partners.
+    A partner reports for those of their agencies that report on the action
+    (``agencies_reporting_on``); the manager for any of them.
     """
     from actions.models import Agency
 
@@ -128,21 +138,22 @@ def may_report_for(user, action, agency) -> bool:
     return reporting_agencies(user, action).filter(pk=agency.pk).exists()
 
 
+def quarter_closed_message(quarter) -> str:
+    return f"{quarter.label} is closed for returns. Ask the community safety manager to reopen it."
+
+
 def quarter_takes_entries(user, quarter, action, agency) -> bool:
     """Open quarters take returns; a closed one only where the manager granted a lock
-    exception for this action and agency. The manager, who opens and closes quarters,
-    may always enter."""
+    exception for this action and agency (sending back a return in a closed quarter grants
+    one). The manager, who opens and closes quarters, may always enter."""
     if user.is_manager or quarter.is_open:
         return True
     return quarter.lock_exceptions.filter(action=action, agency=agency).exists()
 
 
 def may_edit_return(user, quarterly_return) -> bool:
-    from actions.models import QuarterlyReturn
-
-    editable = {QuarterlyReturn.State.DRAFT, QuarterlyReturn.State.SENT_BACK}
     return (
-        quarterly_return.state in editable
+        quarterly_return.is_editable
         and may_report_for(user, quarterly_return.action, quarterly_return.agency)
         and quarter_takes_entries(
             user, quarterly_return.quarter, quarterly_return.action, quarterly_return.agency
@@ -162,3 +173,55 @@ def may_recall_return(user, quarterly_return) -> bool:
             user, quarterly_return.quarter, quarterly_return.action, quarterly_return.agency
         )
     )
+
+
+def why_not_editable(user, quarterly_return) -> str:
+    """For a user who may report for the return's agency: why they cannot change it now
+    (its state, or its quarter closed), in their words; empty when they can."""
+    if not quarterly_return.is_editable:
+        return quarterly_return.locked_message
+    quarter = quarterly_return.quarter
+    if not quarter_takes_entries(user, quarter, quarterly_return.action, quarterly_return.agency):
+        return quarter_closed_message(quarter)
+    return ""
+
+
+def get_return_for_user(user, pk: int):
+    """The return (404 where the user may not see it) and whether the user may change it.
+
+    How the return pages fetch one, as healthchecks' ``_get_check_for_user`` does.
+    """
+    from django.shortcuts import get_object_or_404
+
+    from actions.models import QuarterlyReturn
+
+    quarterly_return = get_object_or_404(
+        QuarterlyReturn.objects.visible_to(user)
+        .with_context()
+        .select_related("submitted_by", "reviewed_by", "updated_by"),
+        pk=pk,
+    )
+    return quarterly_return, may_edit_return(user, quarterly_return)
+
+
+def get_return_to_fill_in(user, action, agency_pk: int, quarter):
+    """For the return form: the agency (404 unless the user may report for it on this
+    action), its return for the quarter if started, and why the user may not change it now
+    (empty when they may)."""
+    from django.shortcuts import get_object_or_404
+
+    from actions.models import QuarterlyReturn
+
+    agency = get_object_or_404(reporting_agencies(user, action), pk=agency_pk)
+    existing = (
+        QuarterlyReturn.objects.filter(action=action, agency=agency, quarter=quarter)
+        .select_related("updated_by", "action", "agency", "quarter")
+        .first()
+    )
+    if existing is not None:
+        reason = why_not_editable(user, existing)
+    elif not quarter_takes_entries(user, quarter, action, agency):
+        reason = quarter_closed_message(quarter)
+    else:
+        reason = ""
+    return agency, existing, reason

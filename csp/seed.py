@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import transaction
 
 from actions.models import Action, Agency, Metric
+from crimestats import positions
 from crimestats.models import Area, CountyPosition, CrimeFigure, CrimeType
 from priorities.models import Plan, Priority, Quarter
 
@@ -152,7 +153,7 @@ def load_crime_statistics() -> None:
         )
 
     for row in read_csv("county_positions.csv"):
-        position, tied = CountyPosition.parse(row["position"])
+        position, tied = positions.parse(row["position"])
         upsert(
             CountyPosition,
             {

@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "actions",
     "crimestats",
     "dashboard",
+    "demodata",
 ]
 
 MIDDLEWARE = [

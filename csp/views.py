@@ -47,6 +47,20 @@ def home(request: HttpRequest) -> HttpResponse:
         context["agencies"] = agencies
         context["open_quarters"] = open_quarters
         context["owed"] = owed_returns(agencies, open_quarters)
+        # First on the page: what the manager sent back, with the reason, while it can be
+        # corrected (in a closed quarter, until resubmitted).
+        context["to_correct"] = list(
+            QuarterlyReturn.objects.visible_to(user)
+            .filter(agency__in=agencies)
+            .to_correct()
+            .select_related("action__priority", "agency", "quarter__plan", "reviewed_by")
+            .order_by(
+                "quarter__plan__financial_year",
+                "quarter__number",
+                "action__priority__number",
+                "action__number",
+            )
+        )
         earlier = (
             QuarterlyReturn.objects.visible_to(user)
             # The same agencies as visible_to's, by id: PostgreSQL then reads just their

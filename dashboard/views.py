@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from actions import notifications
+from actions import notifications, reminding
 from crimestats import statistics
 from csp import exports
 from csp.permissions import Capability, may, requires
@@ -135,6 +135,12 @@ def completeness(request: HttpRequest) -> HttpResponse:
     response = _download(request, sheets, f"completeness-{plan.financial_year}")
     if response is not None:
         return response
+    may_remind = may(request.user, Capability.REVIEW_RETURNS)
+    reminders = (
+        reminding.reminder_statuses(quarter, [rate.agency for rate in grid.agencies])
+        if may_remind and quarter is not None
+        else {}
+    )
     return render(
         request,
         "dashboard/completeness.html",
@@ -144,7 +150,8 @@ def completeness(request: HttpRequest) -> HttpResponse:
             "quarters": quarters,
             "quarter": quarter,
             "rates_headers": downloads.rates_headers(grid),
-            "may_remind": may(request.user, Capability.REVIEW_RETURNS),
+            "may_remind": may_remind,
+            "rate_rows": [(rate, reminders.get(rate.agency.pk)) for rate in grid.agencies],
         },
     )
 
@@ -154,9 +161,9 @@ def completeness(request: HttpRequest) -> HttpResponse:
 def send_reminder(request: HttpRequest) -> HttpResponse:
     """E-mail an agency's members about the returns it has not submitted for a quarter.
 
-    Not recorded as a Reminder: those mark the daily command's two stages (due soon,
-    overdue) as done, and a reminder the manager chose to send should not stop the
-    command's own. It is logged in the audit log.
+    Recorded as an AgencyReminder, so the page can say when it was last sent and ask
+    before sending another within a day; not as a Reminder, which marks the daily
+    command's two stages (due soon, overdue) as done. Also logged in the audit log.
     """
     plan = _current_plan()
     form = ReminderForm(request.POST, plan=plan)
@@ -169,14 +176,25 @@ def send_reminder(request: HttpRequest) -> HttpResponse:
     if not actions:
         messages.info(request, f"{agency.name} has no returns outstanding for {quarter.label}.")
         return redirect(back)
+    status = reminding.reminder_status(quarter, agency)
+    if not status.reachable:
+        messages.error(
+            request,
+            f"{agency.name} has no active user with an e-mail address, so no reminder was sent.",
+        )
+        return redirect(back)
+    if status.recently_reminded and request.POST.get("confirm") != "1":
+        return render(
+            request,
+            "dashboard/reminder_confirm.html",
+            {"agency": agency, "quarter": quarter, "status": status, "back": back},
+        )
     stage = "overdue" if summaries.is_past_due(quarter, timezone.localdate()) else "due_soon"
     sent = notifications.reminder(agency, quarter, actions, stage)
     if not sent:
-        messages.error(
-            request,
-            f"{agency.name} has no members with an e-mail address, so no reminder was sent.",
-        )
+        messages.error(request, f"The reminder to {agency.name} could not be sent.")
         return redirect(back)
+    reminding.record_reminder(request.user, agency, quarter, len(actions))
     audit.info(
         "reminder for %s, %s (%s returns) sent by %s",
         agency.name,

@@ -18,7 +18,7 @@ from lxml import html
 from accounts.models import User
 from actions.models import Action, Agency, Metric, QuarterlyReturn
 from crimestats.models import Area, CountyPosition, CrimeFigure, CrimeType
-from csp import demo
+from demodata import demo_returns
 from priorities.models import Plan, Quarter
 
 from .factories import ActionFactory, AgencyFactory
@@ -37,8 +37,8 @@ SECRET_REASON = "UNAPPROVED-REASON"
 
 
 def load_demo() -> dict[str, User]:
-    demo.create_demo_accounts()
-    demo.create_demo_returns()
+    demo_returns.create_demo_accounts()
+    demo_returns.create_demo_returns()
     return {user.username: user for user in User.objects.all()}
 
 

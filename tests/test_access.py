@@ -140,6 +140,11 @@ ACCESS = {
     "quarter_set_open": row(
         signed_in(405), (L, 403, 403, 302, 403, 302), lambda world: {"pk": world.q1.pk}
     ),
+    "quarter_close": row(  # asks first (GET); POST closes the open quarter
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 302, 403, 302),
+        lambda world: {"pk": world.q4.pk},
+    ),
     "lock_exception_create": row(  # POSTed empty: the form with its errors
         signed_in(405), (L, 403, 403, 200, 403, 200)
     ),

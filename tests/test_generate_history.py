@@ -12,7 +12,7 @@ from django.db.models import Count
 from accounts.models import Role, User
 from actions.models import Action, Agency, Metric, QuarterlyReturn
 from crimestats.models import Area, CountyPosition, CrimeFigure, CrimeType
-from csp import demo, history
+from demodata import demo_returns, generate
 from priorities.models import Plan, Quarter
 
 from .factories import PlanFactory
@@ -28,7 +28,7 @@ METRICS = sum(len(row["metrics"]) for row in PLAN_DATA["actions"])  # 62
 
 
 def generated_plans():
-    return Plan.objects.filter(title__contains=history.MARKER)
+    return Plan.objects.filter(title__contains=generate.MARKER)
 
 
 def generated_returns():
@@ -80,7 +80,7 @@ def seeded_rows() -> dict:
 
 @pytest.mark.django_db
 def test_scale_1_is_one_earlier_plan_of_the_seeds_shape():
-    created = history.generate(1)
+    created = generate.generate(1)
 
     [plan] = generated_plans()
     assert (plan.partnership, plan.financial_year, plan.state) == (PARTNERSHIP, 2021, "closed")
@@ -96,7 +96,7 @@ def test_scale_1_is_one_earlier_plan_of_the_seeds_shape():
 
 @pytest.mark.django_db
 def test_every_lead_agency_has_a_return_for_every_action_and_quarter():
-    history.generate(1)
+    generate.generate(1)
     [plan] = generated_plans()
     links = Action.agencies.through.objects.filter(action__priority__plan=plan)
     owed = {(link.action_id, link.agency_id, q.pk) for link in links for q in plan.quarters.all()}
@@ -115,7 +115,7 @@ def test_every_lead_agency_has_a_return_for_every_action_and_quarter():
 
 @pytest.mark.django_db
 def test_returns_come_in_every_state_and_read_like_returns():
-    history.generate(1)
+    generate.generate(1)
     returns = generated_returns()
     by_state = dict(returns.values("state").annotate(n=Count("pk")).values_list("state", "n"))
     assert set(by_state) == {"approved", "sent_back", "submitted", "draft"}
@@ -136,12 +136,12 @@ def test_returns_come_in_every_state_and_read_like_returns():
         assert returned.created_at <= returned.submitted_at
         assert returned.created_at.year in (2021, 2022)
     sent_back = returns.filter(state="sent_back").first()
-    assert sent_back.reviewer_comment in demo.SEND_BACK_COMMENTS
+    assert sent_back.reviewer_comment in demo_returns.SEND_BACK_COMMENTS
 
 
 @pytest.mark.django_db
 def test_counts_are_of_the_metrics_own_kind():
-    history.generate(1)
+    generate.generate(1)
     metrics = {
         m.pk: m.kind for m in Metric.objects.filter(action__priority__plan__in=generated_plans())
     }
@@ -162,9 +162,9 @@ def test_counts_are_of_the_metrics_own_kind():
 
 @pytest.mark.django_db
 def test_users_are_five_per_scale_partners_in_agencies_and_a_few_managers_and_board():
-    history.generate(2)
+    generate.generate(2)
     users = User.objects.filter(email__endswith="@example.org").exclude(
-        username__in=[account[0] for account in demo.DEMO_ACCOUNTS]
+        username__in=[account[0] for account in demo_returns.DEMO_ACCOUNTS]
     )
     generated = [user for user in users if user.username.count(".") == 2]
     assert len(generated) == 10
@@ -179,7 +179,7 @@ def test_users_are_five_per_scale_partners_in_agencies_and_a_few_managers_and_bo
 @pytest.mark.django_db
 def test_crime_figures_for_every_district_type_and_year_with_positions_ranked_from_them():
     seeded = CrimeFigure.objects.count()
-    history.generate(3)
+    generate.generate(3)
     areas, crime_types = Area.objects.count(), CrimeType.objects.count()
     years = list(range(2018, 2022))  # scale 3: four years to 2021
     assert (areas, crime_types) == (12, 16)
@@ -205,18 +205,18 @@ def test_crime_figures_for_every_district_type_and_year_with_positions_ranked_fr
 
 @pytest.mark.django_db
 def test_running_again_at_the_same_scale_adds_nothing():
-    history.generate(2)
+    generate.generate(2)
     before = sizes()
-    created = history.generate(2)
+    created = generate.generate(2)
     assert sizes() == before
     assert sum(created.counts.values()) == 0
 
 
 @pytest.mark.django_db
 def test_a_higher_scale_adds_the_difference():
-    history.generate(1)
+    generate.generate(1)
     at_one = sizes()
-    history.generate(3)
+    generate.generate(3)
     at_three = sizes()
     returns_per_copy = (
         at_one["returns"]
@@ -230,20 +230,20 @@ def test_a_higher_scale_adds_the_difference():
 
 
 def test_beyond_twenty_years_plans_hold_more_copies_and_never_fewer():
-    assert history.plan_layout(1) == [(2021, 1)]
-    assert history.plan_layout(20)[-1] == (2002, 1)
-    assert history.plan_layout(21)[:2] == [(2021, 2), (2020, 1)]
-    assert history.plan_layout(100) == [(year, 5) for year in range(2021, 2001, -1)]
+    assert generate.plan_layout(1) == [(2021, 1)]
+    assert generate.plan_layout(20)[-1] == (2002, 1)
+    assert generate.plan_layout(21)[:2] == [(2021, 2), (2020, 1)]
+    assert generate.plan_layout(100) == [(year, 5) for year in range(2021, 2001, -1)]
     for scale in range(1, 70):
-        assert sum(copies for _, copies in history.plan_layout(scale)) == scale
-        now, then = dict(history.plan_layout(scale)), dict(history.plan_layout(scale + 1))
+        assert sum(copies for _, copies in generate.plan_layout(scale)) == scale
+        now, then = dict(generate.plan_layout(scale)), dict(generate.plan_layout(scale + 1))
         assert all(then[year] >= copies for year, copies in now.items())
 
 
 @pytest.mark.django_db
 def test_a_second_copy_numbers_its_actions_after_the_first(monkeypatch):
-    monkeypatch.setattr(history, "PLAN_YEARS", 1)
-    history.generate(2)
+    monkeypatch.setattr(generate, "PLAN_YEARS", 1)
+    generate.generate(2)
     [plan] = generated_plans()
     refs = [action.ref for action in Action.objects.in_plan(plan).with_plan_order()]
     assert len(refs) == len(set(refs)) == 142
@@ -253,25 +253,42 @@ def test_a_second_copy_numbers_its_actions_after_the_first(monkeypatch):
 
 @pytest.mark.django_db
 def test_the_seeded_plan_and_published_crime_table_are_never_touched():
-    demo.create_demo_accounts()
-    demo.create_demo_returns()
+    demo_returns.create_demo_accounts()
+    demo_returns.create_demo_returns()
     before = seeded_rows()
     assert before["returns"] and len(before["figures"]) == 32 and len(before["actions"]) == 71
-    history.generate(3)
+    generate.generate(3)
     assert seeded_rows() == before
 
 
 @pytest.mark.django_db
 def test_a_plan_it_did_not_generate_is_left_alone():
     PlanFactory(partnership=PARTNERSHIP, financial_year=2021, title="Plan 2021-22")
-    history.generate(2)
+    generate.generate(2)
     real = Plan.objects.get(financial_year=2021)
     assert not Action.objects.in_plan(real).exists()
     assert sorted(generated_plans().values_list("financial_year", flat=True)) == [2020]
 
 
+@pytest.fixture
+def debug(settings):
+    """The command runs in development (DEBUG on), as `make run` and the benchmark use it."""
+    settings.DEBUG = True
+
+
 @pytest.mark.django_db
-def test_the_command_says_what_it_created(capsys):
+def test_the_command_refuses_with_debug_off_unless_forced(settings, capsys):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="Refusing to generate history with DEBUG off"):
+        call_command("generate_history", scale=1)
+    assert not generated_plans().exists()
+    call_command("generate_history", "--scale", "1", "--force")
+    assert "History at scale 1: created" in capsys.readouterr().out
+    assert generated_plans().count() == 1
+
+
+@pytest.mark.django_db
+def test_the_command_says_what_it_created(capsys, debug):
     call_command("generate_history", scale=1)
     out = capsys.readouterr().out
     assert "History at scale 1: created 5 users, 1 plans, 71 actions" in out
@@ -281,13 +298,13 @@ def test_the_command_says_what_it_created(capsys):
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("scale", ["0", "-3"])
-def test_the_command_refuses_a_scale_below_1(scale):
+def test_the_command_refuses_a_scale_below_1(scale, debug):
     with pytest.raises(CommandError, match="whole number from 1"):
         call_command("generate_history", "--scale", scale)
 
 
 @pytest.mark.django_db
-def test_without_the_seed_it_says_to_seed_first():
+def test_without_the_seed_it_says_to_seed_first(debug):
     Agency.objects.all().delete()
     with pytest.raises(CommandError, match="manage.py seed"):
         call_command("generate_history", scale=1)

@@ -16,9 +16,9 @@ from lxml import html
 from accounts.models import Role
 from actions.models import Action, Agency, QuarterlyReturn
 from actions.tables import ReviewTable
-from csp import demo, history
 from csp.query_count import HEADER
 from csp.views import EARLIER_PER_PAGE
+from demodata import demo_returns, generate
 from priorities.filters import latest_reported_quarter, with_latest_rag
 from priorities.models import Plan
 from priorities.tables import ActionTable
@@ -40,7 +40,7 @@ def rows(response, caption: str) -> list[list[str]]:
 
 @pytest.mark.django_db
 def test_partner_home_pages_the_earlier_returns_newest_first(client, davss_user):
-    history.generate(2)
+    generate.generate(2)
     davss = Agency.objects.get(name="DAVSS")
     earlier = QuarterlyReturn.objects.filter(agency=davss)
     total = earlier.count()
@@ -66,7 +66,7 @@ def test_partner_home_pages_the_earlier_returns_newest_first(client, davss_user)
 def test_agency_list_counts_only_the_current_plans_actions(client, board_member):
     client.force_login(board_member)
     before = rows(client.get(reverse("agency_list")), "Agencies")
-    history.generate(2)
+    generate.generate(2)
     after = rows(client.get(reverse("agency_list")), "Agencies")
     assert after == before
     led = {row[0]: int(row[3]) for row in after}
@@ -157,8 +157,8 @@ def waiting_returns():
 def test_tables_with_their_own_rows_show_the_cells_django_tables2_would(
     rf, table_class, rows, template
 ):
-    demo.create_demo_accounts()
-    demo.create_demo_returns()  # RAG statuses for the plan, submitted returns for the queue
+    demo_returns.create_demo_accounts()
+    demo_returns.create_demo_returns()  # RAG statuses for the plan, submitted returns for the queue
     data = rows()
     request = rf.get("/")
     engine = engines["django"]
@@ -177,8 +177,8 @@ def test_tables_with_their_own_rows_show_the_cells_django_tables2_would(
 
 @pytest.mark.django_db
 def test_the_action_plans_rag_column_says_when_nothing_is_reported(rf):
-    demo.create_demo_accounts()
-    demo.create_demo_returns()
+    demo_returns.create_demo_accounts()
+    demo_returns.create_demo_returns()
     request = rf.get("/")
     template = engines["django"].from_string("{% load django_tables2 %}{% render_table table %}")
     rows = body_rows(template.render({"table": ActionTable(plan_actions())}, request))

@@ -1,6 +1,6 @@
 """Every page in the navigation, for each role that reads it, runs the same number of queries
 whatever the partnership's history: measured with generated history at scale 1 and again at
-scale 10 (csp.history, as `generate_history` makes it), against one budget for both.
+scale 10 (demodata.generate, as `generate_history` makes it), against one budget for both.
 
 The history is built once for the module, inside a transaction rolled back at the end, and
 each page is requested twice at each size (the first request warms the session).
@@ -23,8 +23,9 @@ from django.urls import resolve, reverse
 from accounts.models import User
 from actions.models import Action, Agency, QuarterlyReturn
 from crimestats.models import CrimeType
-from csp import demo, history, seed
+from csp import seed
 from csp.context_processors import navigation
+from demodata import demo_returns, generate
 from priorities.models import Plan
 
 SMALL, LARGE = 1, 10
@@ -90,16 +91,18 @@ def action(o: Objects) -> int:
 # Every signed-in request spends 5 queries on the session and the user (read the session,
 # read the user, and the savepoint, update and release of SESSION_SAVE_EVERY_REQUEST).
 PAGES = {
-    "home: partner": Page("home", "davss", url("home"), 20),
+    "home: partner": Page("home", "davss", url("home"), 21),  # 1: returns to correct
     "home: manager": Page("home", "manager", url("home"), 16),
     "home: board": Page("home", "board", url("home"), 13),
     "dashboard: partner": Page("dashboard", "davss", url("dashboard"), 19),
     "dashboard: manager": Page("dashboard", "manager", url("dashboard"), 19),
     "dashboard: board": Page("dashboard", "board", url("dashboard"), 19),
     "review queue": Page("review_queue", "manager", url("review_queue"), 14),
-    "quarters": Page("quarter_list", "manager", url("quarter_list"), 13),
+    # 2: the actions' reporting agencies, for the reopen form.
+    "quarters": Page("quarter_list", "manager", url("quarter_list"), 15),
     "outgoing e-mail": Page("outgoing_mail", "manager", url("outgoing_mail"), 9),
-    "completeness: manager": Page("completeness", "manager", url("completeness"), 13),
+    # 3: when each agency was last reminded, and which have someone to remind.
+    "completeness: manager": Page("completeness", "manager", url("completeness"), 16),
     "completeness: board": Page("completeness", "board", url("completeness"), 13),
     "quarterly report: manager": Page("quarterly_report", "manager", url("quarterly_report"), 24),
     "quarterly report: board": Page("quarterly_report", "board", url("quarterly_report"), 24),
@@ -127,7 +130,8 @@ PAGES = {
     "priority": Page(
         "priority_detail", "board", url("priority_detail", lambda o: o.priority.pk), 10
     ),
-    "action: manager": Page("action_detail", "manager", url("action_detail", action), 11),
+    # 1: the agencies the manager may fill in for (csp.permissions.reporting_agencies).
+    "action: manager": Page("action_detail", "manager", url("action_detail", action), 12),
     "action: partner": Page("action_detail", "davss", url("action_detail", action), 11),
     "agency": Page("agency_detail", "manager", url("agency_detail", lambda o: o.davss.pk), 10),
     "return form": Page(
@@ -170,8 +174,8 @@ def measured(django_db_setup, django_db_blocker):
         # before this module runs; loading it again is idempotent and rolled back below.
         seed.load_plan()
         seed.load_crime_statistics()
-        demo.create_demo_accounts()
-        demo.create_demo_returns()
+        demo_returns.create_demo_accounts()
+        demo_returns.create_demo_returns()
         objects = Objects()
         clients = {}
         for username in {page.user for page in PAGES.values()}:
@@ -181,7 +185,7 @@ def measured(django_db_setup, django_db_blocker):
 
         sizes, counts = [], []
         for scale in (SMALL, LARGE):
-            history.generate(scale)
+            generate.generate(scale)
             sizes.append((Action.objects.count(), QuarterlyReturn.objects.count()))
             counts.append(
                 {
@@ -211,13 +215,13 @@ def test_the_history_grew_tenfold(measured):
     assert large_returns > 7 * small_returns
 
 
-ROLES = {username: role for username, role, *_ in demo.DEMO_ACCOUNTS}
+ROLES = {username: role for username, role, *_ in demo_returns.DEMO_ACCOUNTS}
 
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("username", ["davss", "manager", "board"])
 def test_every_navigation_page_has_a_budget_for_each_role(username):
-    demo.create_demo_accounts()
+    demo_returns.create_demo_accounts()
     request = RequestFactory().get("/")
     request.user = User.objects.get(username=username)
     nav_items = navigation(request)["nav_items"]

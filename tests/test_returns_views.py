@@ -279,7 +279,7 @@ def many_returns(plan: Plan, davss: Agency, count: int, skip: int) -> list[Quart
     )
 
 
-PARTNER_HOME_BUDGET = 20  # 1 is the count for paging the earlier returns
+PARTNER_HOME_BUDGET = 21  # 1 is the count for paging the earlier returns, 1 the returns to correct
 
 
 @pytest.mark.django_db
@@ -1007,8 +1007,9 @@ def test_sent_back_return_shows_the_reason_to_the_partner(
     assert page.xpath("//a[contains(., 'Correct and resubmit')]")
     form_page = client.get(edit_url(submitted.quarter, submitted.action, submitted.agency))
     assert form_page.status_code == 200
-    warning = document(form_page).xpath("//*[contains(@class, 'govuk-warning-text__text')]")
-    assert reason in text(warning[0])
+    # On the form's first screen, above the figures: a banner with the reason.
+    [banner] = document(form_page).xpath("//*[@id='sent-back-title']/../..")
+    assert reason in text(banner)
     assert owed_row(client.get(reverse("home")), "1.1")[2] == "Sent back"
 
 
@@ -1082,7 +1083,12 @@ def test_manager_opens_and_closes_a_quarter(client, manager, plan):
     assert q1.is_open
     assert table_rows(response, 0)[0][:4] == ["Q1 2022/23", "April to June", "30 July 2022", "Open"]
 
-    client.post(url, {"open": "0"})
+    # Closing is not one click: it goes to a page that asks first.
+    response = client.post(url, {"open": "0"})
+    assert response.url == reverse("quarter_close", args=[q1.pk])
+    q1.refresh_from_db()
+    assert q1.is_open
+    client.post(reverse("quarter_close", args=[q1.pk]))
     q1.refresh_from_db()
     assert not q1.is_open
 

@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import expect
 
 from accounts.models import User
-from csp.demo import DEMO_PASSWORD
+from demodata.demo_returns import DEMO_PASSWORD
 from priorities.models import Priority
 from tests.board_helpers import load_demo
 from tests.mail_servers import deliver_queued_mail

@@ -1,7 +1,8 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from csp import demo, seed
+from csp import seed
+from demodata import demo_returns
 
 
 class Command(BaseCommand):
@@ -29,12 +30,12 @@ class Command(BaseCommand):
             f"{sum(p.actions.count() for p in plan.priorities.all())} actions."
         )
         if options["demo"]:
-            users = demo.create_demo_accounts()
+            users = demo_returns.create_demo_accounts()
             self.stdout.write(
                 f"Demo accounts: {', '.join(u.username for u in users)} "
-                f"(password {demo.DEMO_PASSWORD})."
+                f"(password {demo_returns.DEMO_PASSWORD})."
             )
-            returns = demo.create_demo_returns(plan)
+            returns = demo_returns.create_demo_returns(plan)
             self.stdout.write(
                 f"Demo returns: {len(returns)} created for Q1 to Q3 {plan.label}; Q4 open."
             )

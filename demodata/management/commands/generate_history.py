@@ -1,8 +1,9 @@
 import time
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from csp import history
+from demodata import generate
 
 
 class Command(BaseCommand):
@@ -15,19 +16,31 @@ class Command(BaseCommand):
         "adds nothing; a higher scale adds the difference. The seeded 2022/23 plan and the "
         "published crime figures are never changed. For speed rows are bulk inserted, so "
         "generated rows have no audit-trail (simple-history) records. Run `seed` first. "
-        "Never on a production database."
+        "Never on a production database: refused with DEBUG off unless --force."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--scale", type=int, required=True, help="Times the seed's size: 1, 10, 100…"
         )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Run even with DEBUG off (a throwaway benchmark database, never production).",
+        )
 
-    def handle(self, *args, scale: int, **options):
+    def handle(self, *args, scale: int, force: bool = False, **options):
+        # Generated plans, users and returns in a live database would be read as the
+        # partnership's own: refuse unless this is plainly a development database.
+        if not settings.DEBUG and not force:
+            raise CommandError(
+                "Refusing to generate history with DEBUG off. It adds made-up plans, users "
+                "and returns; use --force only on a throwaway database, such as a benchmark's."
+            )
         started = time.monotonic()
         try:
-            created = history.generate(scale, progress=self.stdout.write)
-        except history.HistoryError as error:
+            created = generate.generate(scale, progress=self.stdout.write)
+        except generate.HistoryError as error:
             raise CommandError(str(error)) from error
         self.stdout.write(
             f"History at scale {scale}: created {created} in {time.monotonic() - started:.1f} s."

@@ -1,4 +1,10 @@
-"""Demo accounts and demo returns for trying the app. Never for production."""
+"""Demo accounts and demo returns for trying the app. Never for production.
+
+The demo follows the app's rules: Q1 to Q3 are closed and Q4 open; a return sent back in a
+closed quarter carries a lock exception with the send-back reason (as ``send_back`` grants),
+so its agency can correct it; each send-back reason is about the return it was sent back
+for.
+"""
 
 import copy
 import datetime
@@ -8,7 +14,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
-from actions.models import Action, Agency, Metric, QuarterlyReturn
+from actions.models import Action, Agency, LockException, Metric, QuarterlyReturn
+from actions.services import change_reason
 from priorities.models import Plan
 
 DEMO_PASSWORD = "csp-demo-2022"
@@ -90,12 +97,11 @@ RAG_REASONS = {
         "Officers redeployed to a major operation for most of the quarter.",
     ],
 }
+# Kept for the generated history's sent-back returns, which nobody reads.
 SEND_BACK_COMMENTS = [
     "Please give this quarter's figures only; these look like year-to-date totals.",
     "The narrative does not say what changed since last quarter. Please add a sentence.",
     "Please give Tunbridge Wells figures only, not the West Kent total.",
-    "Please explain the amber status in the reason box.",
-    "The count of sessions is blank. Please add it, even if it is 0.",
 ]
 TEXT_VALUES = [
     "School assemblies and community events",
@@ -155,6 +161,45 @@ def working_time(rng: random.Random, first: datetime.date, last: datetime.date):
         rng.choice(days), datetime.time(rng.randint(9, 16), rng.randrange(0, 60, 5))
     )
     return timezone.make_aware(moment)
+
+
+def send_back_reason(
+    quarterly_return: QuarterlyReturn, metrics: list[Metric], rng: random.Random
+) -> str:
+    """A reason that fits the return: about its red or amber status, one of its figures
+    (which is then left blank, or made a year-to-date total), or its narrative."""
+    quarter = quarterly_return.quarter
+    rag = quarterly_return.rag
+    counts = [metric for metric in metrics if metric.kind == Metric.Kind.COUNT]
+    choices = ["narrative"] + (["status"] if rag in (RAG.AMBER, RAG.RED) else [])
+    if counts:
+        choices += ["blank", "year_to_date"] if quarter.number > 1 else ["blank"]
+    choice = rng.choice(choices)
+    if choice == "status":
+        return (
+            f'The return is {rag.label.lower()} because "{quarterly_return.rag_reason}" '
+            "Please say what is being done about it and when you expect the action to be "
+            "back on track."
+        )
+    if choice in ("blank", "year_to_date"):
+        metric = rng.choice(counts)
+        key = str(metric.pk)
+        if choice == "blank":
+            quarterly_return.values.pop(key, None)
+            return f'"{metric.name}" is blank. Please add the figure, even if it is 0.'
+        # Made to look like the total since April, which is what the reason says.
+        quarterly_return.values[key] = quarterly_return.values.get(key, 0) * quarter.number
+        return (
+            f'"{metric.name}" reads {quarterly_return.values[key]}, which looks like the '
+            f"total since April. Please give the figure for {quarter.months} only."
+        )
+    return (
+        f"The narrative does not say what was done in {quarter.months}. Please add a "
+        "sentence or two on this quarter's activity."
+    )
+
+
+RAG = QuarterlyReturn.RAG
 
 
 def demo_plan() -> Plan:
@@ -260,7 +305,9 @@ def create_demo_returns(plan: Plan | None = None) -> list[QuarterlyReturn]:
                         quarterly_return.state = QuarterlyReturn.State.APPROVED
                     else:
                         quarterly_return.state = QuarterlyReturn.State.SENT_BACK
-                        quarterly_return.reviewer_comment = rng.choice(SEND_BACK_COMMENTS)
+                        quarterly_return.reviewer_comment = send_back_reason(
+                            quarterly_return, metrics, rng
+                        )
                 created.append(quarterly_return)
 
     QuarterlyReturn.objects.bulk_create(created, batch_size=500)
@@ -270,7 +317,38 @@ def create_demo_returns(plan: Plan | None = None) -> list[QuarterlyReturn]:
         quarterly_return.updated_at = quarterly_return.reviewed_at or quarterly_return.submitted_at
     QuarterlyReturn.objects.bulk_update(created, ["created_at", "updated_at"], batch_size=500)
     write_demo_history(created)
+    grant_correction_exceptions(created, manager)
     return created
+
+
+def grant_correction_exceptions(returns: list[QuarterlyReturn], manager: User) -> None:
+    """What ``send_back`` grants in a closed quarter: leave for the agency to correct the
+    return until it is resubmitted, carrying the reason."""
+    for quarterly_return in returns:
+        if quarterly_return.state != QuarterlyReturn.State.SENT_BACK:
+            continue
+        if (
+            quarterly_return.quarter.is_open
+            or LockException.objects.filter(
+                quarter=quarterly_return.quarter,
+                action=quarterly_return.action,
+                agency=quarterly_return.agency,
+            ).exists()
+        ):
+            continue
+        exception = LockException(
+            quarter=quarterly_return.quarter,
+            action=quarterly_return.action,
+            agency=quarterly_return.agency,
+            reason=f"Sent back: {quarterly_return.reviewer_comment}",
+            granted_by=manager,
+        )
+        exception._history_user = manager
+        exception._change_reason = "Sent back in a closed quarter"
+        exception.save()
+        LockException.objects.filter(pk=exception.pk).update(
+            granted_at=quarterly_return.reviewed_at
+        )
 
 
 def write_demo_history(returns: list[QuarterlyReturn]) -> None:
@@ -296,7 +374,7 @@ def write_demo_history(returns: list[QuarterlyReturn]) -> None:
             review._change_reason = (
                 "Approved"
                 if quarterly_return.state == QuarterlyReturn.State.APPROVED
-                else f"Sent back: {quarterly_return.reviewer_comment}"
+                else change_reason(f"Sent back: {quarterly_return.reviewer_comment}")
             )
             reviews.append(review)
     QuarterlyReturn.history.bulk_history_create(submissions, batch_size=500)

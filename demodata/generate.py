@@ -29,10 +29,12 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from actions.models import Action, Agency, Metric, QuarterlyReturn
-from crimestats.models import Area, CountyPosition, CrimeFigure, CrimeType
+from crimestats import positions
+from crimestats.models import Area, CountyPosition, CrimeFigure, CrimeType, rate_per_thousand
+from csp import seed
 from priorities.models import Plan, Priority, Quarter
 
-from . import demo, seed
+from . import demo_returns
 
 LATEST_YEAR = 2021  # the year before the seeded 2022/23 plan
 PLAN_YEARS = 20
@@ -197,8 +199,8 @@ def metric_base(ref: str, metric: dict) -> int | None:
         return None
     words = set(metric["name"].lower().split())
     low, high = next(
-        (bounds for bounds, names in demo.COUNT_RANGES if words & set(names.split())),
-        demo.DEFAULT_COUNT_RANGE,
+        (bounds for bounds, names in demo_returns.COUNT_RANGES if words & set(names.split())),
+        demo_returns.DEFAULT_COUNT_RANGE,
     )
     return random.Random(f"history-metric:{ref}:{metric['name']}").randint(low, high)
 
@@ -307,7 +309,7 @@ def history_return(rng, plan, quarter, action, item, agency_id, metric_ids, user
         elif metric["kind"] == Metric.Kind.YES_NO:
             values[str(metric_id)] = "yes" if rng.random() < 0.8 else "no"
         else:
-            values[str(metric_id)] = rng.choice(demo.TEXT_VALUES)
+            values[str(metric_id)] = rng.choice(demo_returns.TEXT_VALUES)
 
     quarter_end = plan.quarter_dates(quarter.number)[1]
     due = quarter_end + datetime.timedelta(days=plan.return_due_days)
@@ -327,10 +329,10 @@ def history_return(rng, plan, quarter, action, item, agency_id, metric_ids, user
     if state == QuarterlyReturn.State.DRAFT:
         return quarterly_return
 
-    rag = rng.choices(list(demo.RAG_WEIGHTS), list(demo.RAG_WEIGHTS.values()))[0]
+    rag = rng.choices(list(demo_returns.RAG_WEIGHTS), list(demo_returns.RAG_WEIGHTS.values()))[0]
     quarterly_return.rag = rag
-    quarterly_return.rag_reason = rng.choice(demo.RAG_REASONS.get(rag, [""]))
-    quarterly_return.narrative = f"Generated history: {rng.choice(demo.NARRATIVES[rag])}"
+    quarterly_return.rag_reason = rng.choice(demo_returns.RAG_REASONS.get(rag, [""]))
+    quarterly_return.narrative = f"Generated history: {rng.choice(demo_returns.NARRATIVES[rag])}"
     submitted_at = office_hours(
         rng, quarter_end + datetime.timedelta(days=2), (due - quarter_end).days
     )
@@ -345,7 +347,7 @@ def history_return(rng, plan, quarter, action, item, agency_id, metric_ids, user
     quarterly_return.reviewed_at = quarterly_return.updated_at = reviewed_at
     quarterly_return.version = 2
     if state == QuarterlyReturn.State.SENT_BACK:
-        quarterly_return.reviewer_comment = rng.choice(demo.SEND_BACK_COMMENTS)
+        quarterly_return.reviewer_comment = rng.choice(demo_returns.SEND_BACK_COMMENTS)
     return quarterly_return
 
 
@@ -507,19 +509,18 @@ def ensure_crime_statistics(scale: int, created: Created) -> None:
             year__in=[year for year in years if year not in ranked_years]
         ).values_list("area_id", "crime_type_id", "year", "count")
     }
-    positions = []
-    populations = {area.pk: area.population or 1 for area in areas}
+    ranked = []
     for year in years:
         if year in ranked_years:
             continue
         for crime_type in crime_types.values():
             rates = {
-                area.pk: stored[(area.pk, crime_type.pk, year)] / populations[area.pk]
+                area.pk: rate_per_thousand(stored[(area.pk, crime_type.pk, year)], area.population)
                 for area in areas
                 if (area.pk, crime_type.pk, year) in stored
             }
-            for area_id, (position, tied) in rank(rates).items():
-                positions.append(
+            for area_id, (position, tied) in positions.rank(rates).items():
+                ranked.append(
                     CountyPosition(
                         area_id=area_id,
                         crime_type=crime_type,
@@ -528,8 +529,8 @@ def ensure_crime_statistics(scale: int, created: Created) -> None:
                         tied=tied,
                     )
                 )
-    CountyPosition.objects.bulk_create(positions, batch_size=BATCH_SIZE)
-    created.add("county positions", len(positions))
+    CountyPosition.objects.bulk_create(ranked, batch_size=BATCH_SIZE)
+    created.add("county positions", len(ranked))
 
 
 def district_counts(area, home, published, level, year) -> dict[str, int]:
@@ -549,13 +550,3 @@ def district_counts(area, home, published, level, year) -> dict[str, int]:
     if all(part in counts for part in DRUG_PARTS):
         counts["Drug offences"] = sum(counts[part] for part in DRUG_PARTS)
     return counts
-
-
-def rank(rates: dict[int, float]) -> dict[int, tuple[int, bool]]:
-    """Competition ranking, lowest rate first: equal rates share a position ("=3")."""
-    ordered = sorted(rates.values())
-    result = {}
-    for area_id, rate in rates.items():
-        position = ordered.index(rate) + 1
-        result[area_id] = (position, ordered.count(rate) > 1)
-    return result

@@ -1,0 +1,43 @@
+"""What is still outstanding when the manager closes a quarter.
+
+Counts the owed returns through ``actions.reporting.owed_returns``, the function that says
+who owes a return (issue 11's rule 1): when that rule gets its own obligations function,
+this becomes a call to it, grouped by agency.
+"""
+
+from dataclasses import dataclass
+
+from priorities.models import Quarter
+
+from .models import Agency, QuarterlyReturn
+from .reporting import owed_returns
+
+State = QuarterlyReturn.State
+
+
+@dataclass
+class Outstanding:
+    """One agency's owed returns for the quarter that are not yet in or not yet reviewed."""
+
+    agency: Agency
+    not_submitted: int = 0  # not started, draft, or sent back and not yet resubmitted
+    awaiting_review: int = 0  # submitted, neither approved nor sent back
+
+    @property
+    def total(self) -> int:
+        return self.not_submitted + self.awaiting_review
+
+
+def outstanding_by_agency(quarter: Quarter) -> list[Outstanding]:
+    """Agencies with owed returns for the quarter not yet submitted or not yet reviewed,
+    by name. A fixed number of queries."""
+    by_agency: dict[int, Outstanding] = {}
+    for owed in owed_returns(Agency.objects.active(), [quarter]):
+        if owed.state == State.APPROVED:
+            continue
+        row = by_agency.setdefault(owed.agency.pk, Outstanding(owed.agency))
+        if owed.state == State.SUBMITTED:
+            row.awaiting_review += 1
+        else:
+            row.not_submitted += 1
+    return sorted(by_agency.values(), key=lambda row: row.agency.name.lower())
