@@ -1,10 +1,11 @@
 from django.contrib import messages
-from django.db.models import Count
+from django.db.models import Count, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
+from accounts.models import User
 from csp.permissions import (
     Capability,
     may,
@@ -86,10 +87,21 @@ def _chosen_quarter(request, quarters):
     return open_quarters[0] if open_quarters else (quarters[-1] if quarters else None)
 
 
+def _with_active_members(agencies):
+    """Who can submit for each agency: its active members, as ``agency.active_members``."""
+    return agencies.prefetch_related(
+        Prefetch(
+            "members",
+            queryset=User.objects.filter(is_active=True).order_by("last_name", "first_name"),
+            to_attr="active_members",
+        )
+    )
+
+
 @requires(Capability.READ_PLAN)
 def agency_list(request: HttpRequest) -> HttpResponse:
     plan = Plan.objects.current()
-    agencies = Agency.objects.active().order_by("name")
+    agencies = _with_active_members(Agency.objects.active().order_by("name"))
     led = {}
     if plan:
         # Counted in the database from the plan's own actions: a count joined from each
@@ -101,12 +113,17 @@ def agency_list(request: HttpRequest) -> HttpResponse:
             .values_list("agency", "actions")
         )
     rows = [(agency, led.get(agency.pk, 0)) for agency in agencies]
-    return render(request, "actions/agency_list.html", {"plan": plan, "rows": rows})
+    context = {"plan": plan, "rows": rows}
+    if may(request.user, Capability.MANAGE_PEOPLE):
+        context["inactive"] = Agency.objects.filter(active=False).select_related("merged_into")
+    return render(request, "actions/agency_list.html", context)
 
 
 @requires(Capability.READ_PLAN)
 def agency_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    agency = get_object_or_404(Agency, pk=pk)
+    agency = get_object_or_404(
+        _with_active_members(Agency.objects.select_related("merged_into")), pk=pk
+    )
     plan = Plan.objects.current()
     actions = Action.objects.in_plan(plan).filter(agencies=agency).with_plan_order() if plan else []
     shared = Action.objects.in_plan(plan).filter(all_partners=True).exclude(agencies=agency)
@@ -118,6 +135,13 @@ def agency_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if may(request.user, Capability.EDIT_PLAN):
         context["history"] = agency.history.select_related("history_user")[:20]
+    if may(request.user, Capability.MANAGE_PEOPLE):
+        # Invited, not yet accepted: inactive and without a password.
+        context["invited"] = [
+            member
+            for member in agency.members.filter(is_active=False).order_by("last_name")
+            if not member.has_usable_password()
+        ]
     return render(request, "actions/agency_detail.html", context)
 
 

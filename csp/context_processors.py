@@ -21,6 +21,8 @@ def navigation(request):
         items.append(("Completeness", "completeness"))
     if may(user, Capability.VIEW_BOARD_REPORT):
         items.append(("Quarterly report", "quarterly_report"))
+    if may(user, Capability.MANAGE_PEOPLE):
+        items.append(("People", "user_list"))
     if may(user, Capability.READ_PLAN):
         items += [
             ("Action plan", "plan"),

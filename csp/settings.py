@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "actions",
     "crimestats",
     "dashboard",
+    "people",
 ]
 
 MIDDLEWARE = [
