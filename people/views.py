@@ -275,7 +275,7 @@ def _agency_active(request, pk, active: bool) -> HttpResponse:
 def agency_merge(request: HttpRequest, pk: int) -> HttpResponse:
     """Choose the agency to merge into this one; the next page confirms."""
     kept = get_object_or_404(Agency.objects.filter(merged_into__isnull=True), pk=pk)
-    form = MergeForm(request.POST or None, kept=kept)
+    form = MergeForm(request.POST if request.method == "POST" else None, kept=kept)
     if request.method == "POST" and form.is_valid():
         return redirect("agency_merge_confirm", kept.pk, form.cleaned_data["merged"].pk)
     return render(request, "people/agency_merge.html", {"form": form, "kept": kept})
