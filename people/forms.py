@@ -1,4 +1,5 @@
 from django import forms
+from django.contrib.auth.forms import SetPasswordForm
 
 from accounts.models import Role, User
 from actions.models import Agency
@@ -147,3 +148,13 @@ class MergeForm(forms.Form):
         self.fields["merged"].queryset = (
             Agency.objects.filter(merged_into__isnull=True).exclude(pk=kept.pk).order_by("name")
         )
+
+
+class AcceptInvitationForm(SetPasswordForm):
+    """Choose a password: Django's form, so the password rules (AUTH_PASSWORD_VALIDATORS)
+    apply exactly as they do to a reset or a change."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["new_password1"].label = "Choose a password"
+        self.fields["new_password2"].label = "Type the password again"

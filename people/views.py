@@ -1,7 +1,6 @@
 """The manager's pages for agencies and users, and the invitation a new user accepts."""
 
 from django.contrib import messages
-from django.contrib.auth.forms import SetPasswordForm
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,7 +11,7 @@ from actions.models import Agency
 from csp.permissions import Capability, public_form, requires
 
 from . import services
-from .forms import AgencyForm, InviteForm, MergeForm, UserChangeForm
+from .forms import AcceptInvitationForm, AgencyForm, InviteForm, MergeForm, UserChangeForm
 
 # Users -------------------------------------------------------------------------------------
 
@@ -194,7 +193,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         raise Http404("No such invitation")
     person = invitation.user
     if request.method == "POST":
-        form = SetPasswordForm(person, request.POST)
+        form = AcceptInvitationForm(person, request.POST)
         if form.is_valid():
             try:
                 services.accept_invitation(token, form.cleaned_data["new_password1"])
@@ -207,9 +206,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             )
             return redirect("login")
     else:
-        form = SetPasswordForm(person)
-    form.fields["new_password1"].label = "Choose a password"
-    form.fields["new_password2"].label = "Type the password again"
+        form = AcceptInvitationForm(person)
     return render(request, "people/invitation_accept.html", {"form": form, "person": person})
 
 
