@@ -180,17 +180,31 @@ def invitation_cancel(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+# Like Django's password reset: the token moves from the address into the session, so it
+# is not left in the browser's history, a Referer header or a server's access log.
+SET_PASSWORD = "set-password"
+SESSION_TOKEN = "_invitation_token"
+
+
+def _unusable(request, error) -> HttpResponse:
+    return render(request, "people/invitation_unusable.html", {"reason": str(error)}, status=410)
+
+
 @public_form
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     """Where the link in the invitation e-mail lands: choose a password."""
+    from_link = token != SET_PASSWORD
+    if not from_link:
+        token = request.session.get(SESSION_TOKEN, "")
     try:
         invitation = services.usable_invitation(token)
     except services.InvitationNotUsable as error:
-        return render(
-            request, "people/invitation_unusable.html", {"reason": str(error)}, status=410
-        )
+        return _unusable(request, error)
     if invitation is None:
         raise Http404("No such invitation")
+    if from_link and request.method != "POST":
+        request.session[SESSION_TOKEN] = token
+        return redirect("invitation_accept", SET_PASSWORD)
     person = invitation.user
     if request.method == "POST":
         form = AcceptInvitationForm(person, request.POST)
@@ -198,11 +212,12 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
             try:
                 services.accept_invitation(token, form.cleaned_data["new_password1"])
             except services.InvitationNotUsable as error:
-                return render(
-                    request, "people/invitation_unusable.html", {"reason": str(error)}, status=410
-                )
+                return _unusable(request, error)
+            request.session.pop(SESSION_TOKEN, None)
             messages.success(
-                request, f"Your password is set. Sign in with {person.username} and it."
+                request,
+                f"Your password is set. Sign in with your username, {person.username}, "
+                "and your new password.",
             )
             return redirect("login")
     else:

@@ -203,9 +203,10 @@ ACCESS = {
     "invitation_cancel": row(
         signed_in(405), (L, 403, 403, 302, 403, 302), lambda world: {"pk": world.invited.pk}
     ),
-    # The link in an invitation e-mail: whoever holds it (POSTed empty: the form's errors).
+    # The link in an invitation e-mail: whoever holds it. GET moves the token into the
+    # session (302); POSTed empty: the form's errors.
     "invitation_accept": row(
-        anyone(200), anyone(200), lambda world: {"token": world.invitation_token}
+        anyone(302), anyone(200), lambda world: {"token": world.invitation_token}
     ),
     "agency_create": row(  # POSTed empty: the form with its errors
         (L, 403, 403, 200, 403, 200), (L, 403, 403, 200, 403, 200)

@@ -86,12 +86,18 @@ def test_an_invitation_e_mails_a_one_time_link_to_choose_a_password(
     assert not Invitation.objects.filter(token_hash=token).exists()
     assert Invitation.objects.get(user=person).token_hash != token
 
-    page = Client().get(link)
+    visitor = Client()
+    page = visitor.get(link, follow=True)
+    # The token leaves the address for the session, as in Django's password reset.
+    assert page.redirect_chain == [(reverse("invitation_accept", args=["set-password"]), 302)]
     assert page.status_code == 200
     assert "Choose your password" in text(page)
     assert "nadia.officer@davss.example.org" in text(page)
 
-    done = accept(link)
+    done = visitor.post(
+        reverse("invitation_accept", args=["set-password"]),
+        {"new_password1": GOOD_PASSWORD, "new_password2": GOOD_PASSWORD},
+    )
     assert done.status_code == 302
     assert done["Location"] == reverse("login")
     person.refresh_from_db()
@@ -117,7 +123,7 @@ def test_the_link_works_for_72_hours_and_not_after(
     real_now = timezone.now
 
     monkeypatch.setattr(timezone, "now", lambda: sent + timedelta(hours=71, minutes=59))
-    assert Client().get(link).status_code == 200
+    assert Client().get(link, follow=True).status_code == 200
 
     monkeypatch.setattr(timezone, "now", lambda: sent + timedelta(hours=72, seconds=1))
     expired = Client().get(link)
@@ -146,6 +152,8 @@ def test_a_used_link_is_refused(manager_client, mailoutbox, django_capture_on_co
 
 def test_an_unknown_link_is_not_found(client):
     assert client.get(reverse("invitation_accept", args=["made-up"])).status_code == 404
+    # The password page without a link opened first in this browser.
+    assert client.get(reverse("invitation_accept", args=["set-password"])).status_code == 404
 
 
 def test_the_manager_cancels_an_invitation(
@@ -176,6 +184,7 @@ def test_the_manager_resends_an_invitation_and_the_old_link_stops_working(
     second = link_in(mailoutbox[1])
     assert first != second
     assert Client().get(first).status_code == 410
+    assert Client().get(second, follow=True).status_code == 200
     assert accept(second).status_code == 302
 
     # Accepted: nothing left to resend.
