@@ -87,21 +87,27 @@ def _chosen_quarter(request, quarters):
     return open_quarters[0] if open_quarters else (quarters[-1] if quarters else None)
 
 
-def _with_active_members(agencies):
-    """Who can submit for each agency: its active members, as ``agency.active_members``."""
+def _with_members(agencies):
+    """Each agency with its members, one query for them all; ``agency.active_members``
+    (who can submit for it) is set by ``_who_can_submit``."""
     return agencies.prefetch_related(
         Prefetch(
             "members",
-            queryset=User.objects.filter(is_active=True).order_by("last_name", "first_name"),
-            to_attr="active_members",
+            queryset=User.objects.order_by("last_name", "first_name"),
+            to_attr="member_list",
         )
     )
+
+
+def _who_can_submit(agency):
+    agency.active_members = [member for member in agency.member_list if member.is_active]
+    return agency
 
 
 @requires(Capability.READ_PLAN)
 def agency_list(request: HttpRequest) -> HttpResponse:
     plan = Plan.objects.current()
-    agencies = _with_active_members(Agency.objects.active().order_by("name"))
+    agencies = [_who_can_submit(a) for a in _with_members(Agency.objects.active().order_by("name"))]
     led = {}
     if plan:
         # Counted in the database from the plan's own actions: a count joined from each
@@ -121,8 +127,8 @@ def agency_list(request: HttpRequest) -> HttpResponse:
 
 @requires(Capability.READ_PLAN)
 def agency_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    agency = get_object_or_404(
-        _with_active_members(Agency.objects.select_related("merged_into")), pk=pk
+    agency = _who_can_submit(
+        get_object_or_404(_with_members(Agency.objects.select_related("merged_into")), pk=pk)
     )
     plan = Plan.objects.current()
     actions = Action.objects.in_plan(plan).filter(agencies=agency).with_plan_order() if plan else []
@@ -139,8 +145,8 @@ def agency_detail(request: HttpRequest, pk: int) -> HttpResponse:
         # Invited, not yet accepted: inactive and without a password.
         context["invited"] = [
             member
-            for member in agency.members.filter(is_active=False).order_by("last_name")
-            if not member.has_usable_password()
+            for member in agency.member_list
+            if not member.is_active and not member.has_usable_password()
         ]
     return render(request, "actions/agency_detail.html", context)
 

@@ -130,7 +130,7 @@ PAGES = {
     ),
     "action: manager": Page("action_detail", "manager", url("action_detail", action), 11),
     "action: partner": Page("action_detail", "davss", url("action_detail", action), 11),
-    "agency": Page("agency_detail", "manager", url("agency_detail", lambda o: o.davss.pk), 12),
+    "agency": Page("agency_detail", "manager", url("agency_detail", lambda o: o.davss.pk), 11),
     "return form": Page(
         "return_edit",
         "davss",
