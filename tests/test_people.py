@@ -559,3 +559,20 @@ def test_the_merge_form_sends_to_the_confirmation_page(manager_client):
         manager_client.get(reverse("agency_merge_confirm", args=[kept.pk, kept.pk])).status_code
         == 404
     )
+
+
+def test_seeding_again_after_a_merge_keeps_the_merge(manager, plan):
+    from csp import seed
+
+    kept = Agency.objects.get(name="TWBC Community Safety Team")
+    cctv = Agency.objects.get(name="TWBC CCTV")
+    cctv_actions = set(Action.objects.filter(agencies=cctv).values_list("pk", flat=True))
+    assert cctv_actions
+    services.merge_agencies(manager, kept, cctv)
+
+    seed.load_plan()
+
+    kept.refresh_from_db()
+    assert Action.objects.filter(agencies=cctv).count() == 0
+    assert cctv_actions <= set(Action.objects.filter(agencies=kept).values_list("pk", flat=True))
+    assert "TWBC CCTV" in kept.aliases
