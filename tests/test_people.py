@@ -167,6 +167,7 @@ def test_the_manager_cancels_an_invitation(
 
     response = manager_client.post(reverse("invitation_cancel", args=[person.pk]), follow=True)
     assert "is cancelled" in text(response)
+    assert "No open invitation" in text(manager_client.get(reverse("user_list")))
     cancelled = Client().get(link)
     assert cancelled.status_code == 410
     assert "cancelled" in text(cancelled)

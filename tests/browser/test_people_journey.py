@@ -114,3 +114,52 @@ def test_manager_invites_an_officer_who_reports_then_is_let_go(
     page.get_by_role("navigation", name="Menu").get_by_role("link", name="Your returns").click()
     page.wait_for_url("**/accounts/login/**")
     expect(page.get_by_role("heading", level=1)).to_contain_text("Sign in")
+
+
+def test_manager_looks_after_agencies_and_a_users_role(page, axe, sign_in, manager, davss_user):
+    from tests.factories import AgencyFactory
+
+    AgencyFactory(name="CSU", short_name="CSU")
+    sign_in(manager)
+
+    # Add an agency: a name already taken is said beside the field, what was typed kept.
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="Agencies").click()
+    page.get_by_role("link", name="Add an agency").click()
+    page.get_by_label("Name", exact=True).fill("DAVSS")
+    page.get_by_label("Short name").fill("DV2")
+    page.get_by_label("Voluntary and community sector").check()
+    page.get_by_role("button", name="Add agency").click()
+    expect(page.locator(".govuk-error-summary")).to_contain_text(
+        "An agency with this name already exists"
+    )
+    expect(page.get_by_label("Short name")).to_have_value("DV2")
+    axe(page)
+
+    # Merge CSU into the Community Safety Team, through the confirmation page.
+    page.goto("/agencies/")
+    page.get_by_role("link", name="TWBC Community Safety Team", exact=True).click()
+    axe(page)
+    page.get_by_role("link", name="Merge another agency into this one").click()
+    page.get_by_label("Agency to merge into this one").select_option(label="CSU")
+    axe(page)
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Merge CSU into TWBC Community Safety Team"
+    )
+    axe(page)
+    page.get_by_role("button", name="Merge agencies").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "CSU merged into TWBC Community Safety Team"
+    )
+    expect(page.locator("main")).to_contain_text("CSU")  # now one of its other names
+
+    # Change the DAVSS officer's role; their page shows it in the history.
+    page.get_by_role("navigation", name="Menu").get_by_role("link", name="People").click()
+    page.get_by_role("link", name=str(davss_user)).first.click()
+    axe(page)
+    page.get_by_role("link", name="Change role, agencies or name").click()
+    page.get_by_label("Board member").check()
+    axe(page)
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("saved")
+    expect(page.locator("main table")).to_contain_text("role Partner agency user → Board member")
