@@ -5,20 +5,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('actions', '0002_lock_exceptions_and_reminders'),
+        ("actions", "0002_lock_exceptions_and_reminders"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='agency',
-            name='merged_into',
-            field=models.ForeignKey(blank=True, help_text='The agency this one was merged into (people.services.merge_agencies).', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to='actions.agency'),
+            model_name="agency",
+            name="merged_into",
+            field=models.ForeignKey(
+                blank=True,
+                help_text="The agency this one was merged into (people.services.merge_agencies).",
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="+",
+                to="actions.agency",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalagency',
-            name='merged_into',
-            field=models.ForeignKey(blank=True, db_constraint=False, help_text='The agency this one was merged into (people.services.merge_agencies).', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='actions.agency'),
+            model_name="historicalagency",
+            name="merged_into",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                help_text="The agency this one was merged into (people.services.merge_agencies).",
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="actions.agency",
+            ),
         ),
     ]
