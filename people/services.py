@@ -397,12 +397,20 @@ def merge_agencies(by, kept: Agency, merged: Agency) -> AgencyCounts:
         quarterly_return.version += 1
         _save(quarterly_return, by, f"Agency merged: {merged.name} into {kept.name}")
 
+    relinked = list(Action.objects.filter(agencies=merged).order_by("pk"))
+    members = list(User.objects.filter(agencies=merged).order_by("pk"))
     for through, owner in ((Action.agencies.through, "action"), (Agency.members.through, "user")):
         already = through.objects.filter(agency=kept).values(owner)
         through.objects.filter(agency=merged).exclude(**{f"{owner}__in": already}).update(
             agency=kept
         )
         through.objects.filter(agency=merged).delete()  # links the kept agency already had
+    # The table updates above send no signals: a history row on each action and member
+    # records its new agencies.
+    for action in relinked:
+        _save(action, by, f"Lead agency merged: {merged.name} into {kept.name}")
+    for member in members:
+        _save(member, by, f"Agency merged: {merged.name} into {kept.name}")
 
     for model, key in (
         (LockException, ("quarter", "action")),

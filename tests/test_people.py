@@ -521,6 +521,15 @@ def test_a_merge_moves_everything_and_loses_nothing(manager_client, manager, pla
     assert csu.history.first().history_change_reason.startswith(
         "Merged into TWBC Community Safety Team"
     )
+    action = Action.objects.get(priority__plan=plan, priority__number=2, number=1)
+    assert action.history.first().history_change_reason == (
+        "Lead agency merged: CSU into TWBC Community Safety Team"
+    )
+    recorded = {row.agency.name for row in action.history.first().agencies.all()}
+    assert "TWBC Community Safety Team" in recorded and "CSU" not in recorded
+    csu_officer = User.objects.get(username="csu-officer")
+    assert [a.name for a in csu_officer.agencies.all()] == ["TWBC Community Safety Team"]
+    assert csu_officer.history.first().history_change_reason.startswith("Agency merged: CSU")
     moved = QuarterlyReturn.objects.get(narrative="CSU on 2.1")
     assert moved.agency == kept
     assert moved.history.first().history_change_reason.startswith("Agency merged: CSU into")
