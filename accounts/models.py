@@ -1,5 +1,12 @@
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
+from simple_history.models import HistoricalRecords
 
 
 class Role(models.TextChoices):
@@ -14,6 +21,10 @@ class User(AbstractUser):
 
     role = models.CharField(max_length=20, choices=Role, default=Role.PARTNER)
     job_title = models.CharField(max_length=200, blank=True)
+
+    # Never the password hash; and not the time of each sign-in, which is not a change
+    # anyone made to the account (accounts.apps records it without a history row).
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
 
     class Meta:
         ordering = ["username"]
@@ -57,3 +68,73 @@ class Throttle(models.Model):
 
     def __str__(self) -> str:
         return f"{self.limit} {self.key[:8]}…: {self.attempts}"
+
+
+# An invitation link works for this long after it is sent (ASVS 6.4.1: activation codes
+# expire after a short period).
+INVITATION_LIFETIME = timedelta(hours=72)
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class InvitationQuerySet(models.QuerySet):
+    def pending(self):
+        """Neither accepted nor cancelled (it may have expired)."""
+        return self.filter(accepted_at__isnull=True, cancelled_at__isnull=True)
+
+    def usable(self):
+        return self.pending().filter(expires_at__gt=timezone.now())
+
+
+class Invitation(models.Model):
+    """A one-time link to choose a password for an account the manager created.
+
+    Only a hash of the link's token is stored, so a copy of the database opens no account.
+    A model rather than Django's password-reset token generator: the generator's tokens
+    share PASSWORD_RESET_TIMEOUT (24 hours) with password reset, cannot be cancelled one by
+    one, and leave no record of who invited whom or who has not accepted.
+    """
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="invitations")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvitationQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation for {self.user.email} ({self.state})"
+
+    @classmethod
+    def issue(cls, user, invited_by) -> tuple["Invitation", str]:
+        """A new invitation and its token, which exists only in the e-mail from here on."""
+        token = secrets.token_urlsafe(32)
+        now = timezone.now()
+        invitation = cls.objects.create(
+            user=user,
+            token_hash=hash_token(token),
+            invited_by=invited_by,
+            created_at=now,
+            expires_at=now + INVITATION_LIFETIME,
+        )
+        return invitation, token
+
+    @property
+    def state(self) -> str:
+        if self.accepted_at:
+            return "accepted"
+        if self.cancelled_at:
+            return "cancelled"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "pending"

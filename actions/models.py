@@ -35,6 +35,14 @@ class Agency(models.Model):
     kind = models.CharField(max_length=20, choices=Kind)
     active = models.BooleanField(default=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="agencies", blank=True)
+    merged_into = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The agency this one was merged into (people.services.merge_agencies).",
+    )
 
     history = HistoricalRecords()
     objects = AgencyQuerySet.as_manager()

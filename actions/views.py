@@ -1,10 +1,11 @@
 from django.contrib import messages
-from django.db.models import Count
+from django.db.models import Count, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from accounts.models import User
 from csp import querystring
 from csp.kept_input import keeps_typed_input, restore
 from csp.permissions import (
@@ -92,10 +93,27 @@ def _chosen_quarter(request, quarters):
     return open_quarters[0] if open_quarters else (quarters[-1] if quarters else None)
 
 
+def _with_members(agencies):
+    """Each agency with its members, one query for them all; ``agency.active_members``
+    (who can submit for it) is set by ``_who_can_submit``."""
+    return agencies.prefetch_related(
+        Prefetch(
+            "members",
+            queryset=User.objects.order_by("last_name", "first_name"),
+            to_attr="member_list",
+        )
+    )
+
+
+def _who_can_submit(agency):
+    agency.active_members = [member for member in agency.member_list if member.is_active]
+    return agency
+
+
 @requires(Capability.READ_PLAN)
 def agency_list(request: HttpRequest) -> HttpResponse:
     plan = Plan.objects.current()
-    agencies = Agency.objects.active().order_by("name")
+    agencies = [_who_can_submit(a) for a in _with_members(Agency.objects.active().order_by("name"))]
     led = {}
     if plan:
         # Counted in the database from the plan's own actions: a count joined from each
@@ -107,12 +125,17 @@ def agency_list(request: HttpRequest) -> HttpResponse:
             .values_list("agency", "actions")
         )
     rows = [(agency, led.get(agency.pk, 0)) for agency in agencies]
-    return render(request, "actions/agency_list.html", {"plan": plan, "rows": rows})
+    context = {"plan": plan, "rows": rows}
+    if may(request.user, Capability.MANAGE_PEOPLE):
+        context["inactive"] = Agency.objects.filter(active=False).select_related("merged_into")
+    return render(request, "actions/agency_list.html", context)
 
 
 @requires(Capability.READ_PLAN)
 def agency_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    agency = get_object_or_404(Agency, pk=pk)
+    agency = _who_can_submit(
+        get_object_or_404(_with_members(Agency.objects.select_related("merged_into")), pk=pk)
+    )
     plan = Plan.objects.current()
     actions = Action.objects.in_plan(plan).filter(agencies=agency).with_plan_order() if plan else []
     shared = Action.objects.in_plan(plan).filter(all_partners=True).exclude(agencies=agency)
@@ -124,6 +147,13 @@ def agency_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if may(request.user, Capability.EDIT_PLAN):
         context["history"] = agency.history.select_related("history_user")[:20]
+    if may(request.user, Capability.MANAGE_PEOPLE):
+        # Invited, not yet accepted: inactive and without a password.
+        context["invited"] = [
+            member
+            for member in agency.member_list
+            if not member.is_active and not member.has_usable_password()
+        ]
     return render(request, "actions/agency_detail.html", context)
 
 

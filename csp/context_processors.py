@@ -24,6 +24,8 @@ def navigation(request):
         items.append(("Quarterly report", "quarterly_report"))
     if may(user, Capability.MANAGE_MAIL):
         items.append(("Outgoing e-mail", "outgoing_mail"))
+    if may(user, Capability.MANAGE_PEOPLE):
+        items.append(("People", "user_list"))
     if may(user, Capability.READ_PLAN):
         items += [
             ("Action plan", "plan"),

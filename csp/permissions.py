@@ -28,6 +28,8 @@ class Capability(StrEnum):
     ENTER_CRIME_STATISTICS = "enter_crime_statistics"
     # The outgoing e-mail queue: who was sent what, what failed and why; retry a failure.
     MANAGE_MAIL = "manage_mail"
+    # Agencies (add, edit, merge, deactivate) and users (invite, change, deactivate).
+    MANAGE_PEOPLE = "manage_people"
 
 
 RULES: dict[Capability, frozenset[str]] = {
@@ -39,6 +41,7 @@ RULES: dict[Capability, frozenset[str]] = {
     Capability.VIEW_BOARD_REPORT: frozenset({Role.MANAGER, Role.BOARD}),
     Capability.ENTER_CRIME_STATISTICS: frozenset({Role.MANAGER}),
     Capability.MANAGE_MAIL: frozenset({Role.MANAGER}),
+    Capability.MANAGE_PEOPLE: frozenset({Role.MANAGER}),
 }
 
 
@@ -98,6 +101,18 @@ def public(view):
     from django.contrib.auth.decorators import login_not_required
 
     view = login_not_required(require_safe(view))
+    view.access_rule = "public"
+    return view
+
+
+def public_form(view):
+    """Like ``public``, for the one anonymous page that takes a form: accepting an
+    invitation (the link in the e-mail is the visitor's credential). GET, HEAD and POST;
+    CSRF protection still applies."""
+    from django.contrib.auth.decorators import login_not_required
+    from django.views.decorators.http import require_http_methods
+
+    view = login_not_required(require_http_methods(["GET", "HEAD", "POST"])(view))
     view.access_rule = "public"
     return view
 

@@ -46,12 +46,21 @@ def read_json(path: Path):
 
 @transaction.atomic
 def load_agencies() -> dict[str, Agency]:
+    """The plan's agencies by name. Once they exist they are the manager's (people/): a
+    second run adds the plan's names they lack but never takes away other names the manager
+    added, and an agency the manager merged stands for the one it was merged into."""
     agencies = {}
     for row in read_json(FIXTURES / "agencies.json"):
+        existing = Agency.objects.filter(name=row["name"]).select_related("merged_into").first()
+        if existing and existing.merged_into_id:
+            agencies[row["name"]] = existing.merged_into
+            continue
+        aliases = list(existing.aliases) if existing else []
+        aliases += [alias for alias in row["aliases"] if alias not in aliases]
         agency, _ = upsert(
             Agency,
             {"name": row["name"]},
-            {"short_name": row["short_name"], "kind": row["kind"], "aliases": row["aliases"]},
+            {"short_name": row["short_name"], "kind": row["kind"], "aliases": aliases},
         )
         agencies[agency.name] = agency
     return agencies

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "crimestats",
     "dashboard",
     "demodata",
+    "people",
 ]
 
 MIDDLEWARE = [

@@ -16,4 +16,5 @@ urlpatterns = [
     path("", include("actions.urls")),
     path("", include("crimestats.urls")),
     path("", include("dashboard.urls")),
+    path("", include("people.urls")),
 ]

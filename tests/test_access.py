@@ -23,14 +23,15 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from lxml import html
 from post_office.models import STATUS, Email
 
-from accounts.models import Role, User
+from accounts.models import Invitation, Role, User
 from actions import services
 from actions.models import Action, Agency, QuarterlyReturn
 from crimestats.models import CrimeType, PendingImport, Source, SourceCategory
 from crimestats.sources.parsed import Parsed
+from people import services as people_services
 from priorities.models import Plan, Priority, Quarter
 
-from .factories import UserFactory
+from .factories import AgencyFactory, UserFactory
 
 # The roles, in the order of each row's statuses.
 ROLES = ("anonymous", "davss", "police", "manager", "board", "admin")
@@ -200,6 +201,63 @@ ACCESS = {
         (L, 403, 403, 302, 403, 302),
         lambda world: {"pk": world.pending_import.pk},
     ),
+    # People: the manager's. DAVSS's partner is the user changed; "invited" has an
+    # invitation waiting; "spare" is an agency with nothing on it, merged into DAVSS.
+    "user_list": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 405, 403, 405)),
+    "user_invite": row(  # POSTed empty: the form with its errors
+        (L, 403, 403, 200, 403, 200), (L, 403, 403, 200, 403, 200)
+    ),
+    "user_detail": row(
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 405, 403, 405),
+        lambda world: {"pk": world.davss_user.pk},
+    ),
+    "user_edit": row(  # POSTed empty: the form with its errors
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 200, 403, 200),
+        lambda world: {"pk": world.davss_user.pk},
+    ),
+    "user_deactivate": row(
+        signed_in(405), (L, 403, 403, 302, 403, 302), lambda world: {"pk": world.davss_user.pk}
+    ),
+    "user_reactivate": row(  # already active: refused with a message (302)
+        signed_in(405), (L, 403, 403, 302, 403, 302), lambda world: {"pk": world.davss_user.pk}
+    ),
+    "invitation_resend": row(
+        signed_in(405), (L, 403, 403, 302, 403, 302), lambda world: {"pk": world.invited.pk}
+    ),
+    "invitation_cancel": row(
+        signed_in(405), (L, 403, 403, 302, 403, 302), lambda world: {"pk": world.invited.pk}
+    ),
+    # The link in an invitation e-mail: whoever holds it. GET moves the token into the
+    # session (302); POSTed empty: the form's errors.
+    "invitation_accept": row(
+        anyone(302), anyone(200), lambda world: {"token": world.invitation_token}
+    ),
+    "agency_create": row(  # POSTed empty: the form with its errors
+        (L, 403, 403, 200, 403, 200), (L, 403, 403, 200, 403, 200)
+    ),
+    "agency_edit": row(  # POSTed empty: the form with its errors
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 200, 403, 200),
+        lambda world: {"pk": world.davss.pk},
+    ),
+    "agency_deactivate": row(
+        signed_in(405), (L, 403, 403, 302, 403, 302), lambda world: {"pk": world.davss.pk}
+    ),
+    "agency_reactivate": row(  # already active: refused with a message (302)
+        signed_in(405), (L, 403, 403, 302, 403, 302), lambda world: {"pk": world.davss.pk}
+    ),
+    "agency_merge": row(  # POSTed empty: the form with its errors
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 200, 403, 200),
+        lambda world: {"pk": world.davss.pk},
+    ),
+    "agency_merge_confirm": row(
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 302, 403, 302),
+        lambda world: {"pk": world.davss.pk, "merged_pk": world.spare.pk},
+    ),
     "crime_categories": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 405, 403, 405)),
     "crime_category_edit": row(  # POSTed empty: every box cleared, saved (302)
         (L, 403, 403, 200, 403, 200),
@@ -229,9 +287,18 @@ PUBLIC = {
     "password_reset_complete",
     "accessibility",
     "health",
+    "invitation_accept",
 }
 # The board changes nothing, but it signs in and out and keeps its own password.
-BOARD_MAY_POST = {"login", "logout", "password_change", "password_reset", "password_reset_confirm"}
+# Accepting an invitation is the invited person's, whoever else is signed in in that browser.
+BOARD_MAY_POST = {
+    "login",
+    "logout",
+    "password_change",
+    "password_reset",
+    "password_reset_confirm",
+    "invitation_accept",
+}
 REFUSED = {L, 403, 404, 405}
 
 
@@ -338,7 +405,20 @@ def world(davss_user, manager, plan):
     approved = services.approve_return(manager, save("1.3", submit=True), seen_version=None)
     failed_email = Email.objects.get()  # the approval's notice, which the mail server refused
     Email.objects.filter(pk=failed_email.pk).update(status=STATUS.failed)
+    invited = people_services.invite(
+        manager,
+        first_name="Ivy",
+        last_name="Invited",
+        email="ivy@example.org",
+        role="partner",
+        agencies=[davss],
+    )
+    invitation, invitation_token = Invitation.issue(invited.user, manager)
     return SimpleNamespace(
+        davss_user=davss_user,
+        invited=invited.user,
+        invitation_token=invitation_token,
+        spare=AgencyFactory(),
         plan=plan,
         q1=Quarter.objects.get(plan=plan, number=1),
         q4=q4,

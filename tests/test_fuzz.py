@@ -174,6 +174,36 @@ FORMS = {
         lambda world: reverse("crime_category_edit", args=[world.source_category.pk]),
         lambda world: ["crime_types"],
     ),
+    "invite someone": (
+        "manager",
+        lambda world: reverse("user_invite"),
+        lambda world: ["first_name", "last_name", "email", "job_title", "role", "agencies"],
+    ),
+    "change a user": (
+        "manager",
+        lambda world: reverse("user_edit", args=[world.davss_user.pk]),
+        lambda world: ["first_name", "last_name", "job_title", "role", "agencies"],
+    ),
+    "accept an invitation": (
+        None,
+        lambda world: reverse("invitation_accept", args=[world.invitation_token]),
+        lambda world: ["new_password1", "new_password2"],
+    ),
+    "add an agency": (
+        "manager",
+        lambda world: reverse("agency_create"),
+        lambda world: ["name", "short_name", "kind", "aliases"],
+    ),
+    "change an agency": (
+        "manager",
+        lambda world: reverse("agency_edit", args=[world.davss.pk]),
+        lambda world: ["name", "short_name", "kind", "aliases"],
+    ),
+    "merge agencies": (
+        "manager",
+        lambda world: reverse("agency_merge", args=[world.davss.pk]),
+        lambda world: ["merged"],
+    ),
     "crime source confirm": (
         "manager",
         lambda world: reverse("crime_source_confirm", args=[world.pending_import.pk]),
@@ -195,6 +225,9 @@ def real_ids(world) -> list[str]:
         "yes",
         "green",
         "red",
+        "partner",
+        "voluntary",
+        str(world.spare.pk),
     ]
 
 

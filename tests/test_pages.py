@@ -620,8 +620,8 @@ QUERY_BUDGETS = {
     "plan (csv)": 9,
     "priority_detail": 10,  # with the quarters, metrics and approved returns (dashboard/)
     "action_detail": 12,  # 1: the agencies the manager may fill in for
-    "agency_list": 8,
-    "agency_detail": 10,
+    "agency_list": 9,  # 1 for who can submit for each agency
+    "agency_detail": 11,  # 1 for who can submit
     "crime_statistics": 11,
 }
 

@@ -113,9 +113,11 @@ PAGES = {
         "plan", "board", url("plan", agency=lambda o: o.davss.pk, q="domestic", sort="-ref"), 15
     ),
     "plan: csv": Page("plan", "board", url("plan", _export="csv"), 9),
-    "agencies: partner": Page("agency_list", "police", url("agency_list"), 8),
-    "agencies: manager": Page("agency_list", "manager", url("agency_list"), 8),
-    "agencies: board": Page("agency_list", "board", url("agency_list"), 8),
+    # Who can submit for each agency: one query; the manager also reads the inactive ones.
+    "agencies: partner": Page("agency_list", "police", url("agency_list"), 9),
+    "agencies: manager": Page("agency_list", "manager", url("agency_list"), 10),
+    "agencies: board": Page("agency_list", "board", url("agency_list"), 9),
+    "people": Page("user_list", "manager", url("user_list"), 9),
     "crime statistics: partner": Page("crime_statistics", "davss", url("crime_statistics"), 11),
     "crime statistics: manager": Page("crime_statistics", "manager", url("crime_statistics"), 11),
     "crime statistics: board": Page("crime_statistics", "board", url("crime_statistics"), 11),
@@ -133,7 +135,7 @@ PAGES = {
     # 1: the agencies the manager may fill in for (csp.permissions.reporting_agencies).
     "action: manager": Page("action_detail", "manager", url("action_detail", action), 12),
     "action: partner": Page("action_detail", "davss", url("action_detail", action), 11),
-    "agency": Page("agency_detail", "manager", url("agency_detail", lambda o: o.davss.pk), 10),
+    "agency": Page("agency_detail", "manager", url("agency_detail", lambda o: o.davss.pk), 11),
     "return form": Page(
         "return_edit",
         "davss",

@@ -2,11 +2,11 @@
 is down waits with the server's answer, and *Try again* delivers it once the server is back."""
 
 import pytest
-from demodata.demo_returns import DEMO_PASSWORD
 from playwright.sync_api import expect
 
 from accounts.models import User
 from csp import outbox
+from demodata.demo_returns import DEMO_PASSWORD
 from tests.board_helpers import load_demo
 from tests.mail_servers import SmtpSink, closed_port
 
