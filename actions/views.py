@@ -14,11 +14,13 @@ from csp.permissions import (
     requires,
 )
 from priorities.models import Plan, Quarter
+from priorities.quarters import chosen_quarter, plan_quarters
 
 from . import services
 from .filters import ReviewFilter
 from .forms import ApproveForm, LockExceptionForm, ReasonForm, ReturnForm, metric_field_name
 from .models import Action, Agency, LockException, QuarterlyReturn
+from .obligations import Tally, obligations, owing_agencies
 from .tables import ReviewTable
 
 
@@ -31,8 +33,8 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    quarters = list(action.priority.plan.quarters.all())
-    quarter = _chosen_quarter(request, quarters)
+    quarters = plan_quarters(action.priority.plan)
+    quarter = chosen_quarter(quarters, request.GET.get("quarter"))
     returns = list(
         QuarterlyReturn.objects.visible_to(request.user)
         .filter(action=action, quarter=quarter)
@@ -40,43 +42,33 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("agency__name")
     )
     metrics = list(action.metrics.all())
-    reported = {r.agency_id for r in returns if r.state in ("submitted", "approved")}
     rows = []
     for metric in metrics:
         values = [r.values.get(str(metric.pk)) for r in returns]
         counted = [v for v in values if isinstance(v, int)]
         total = sum(counted) if metric.kind == "count" and counted else None
         rows.append({"metric": metric, "values": values, "total": total})
+    # Who owes the quarter's return, who has contributed one, and how far each has got.
+    owed = obligations([quarter], actions=[action]) if quarter else []
     context = {
         "action": action,
         "quarters": quarters,
         "quarter": quarter,
         "returns": returns,
         "figure_rows": rows,
-        "not_reported": [a for a in action.agencies.all() if a.pk not in reported],
-        # Partners fill in their own agencies' returns; the manager may fill in any lead
-        # agency's on its behalf.
+        "obligations": owed,
+        "tally": Tally.of(owed),
+        "owing_agencies": list(owing_agencies(action)),
+        # Partners fill in for their own agencies; the manager on behalf of any of them.
         "reporting_agencies": list(reporting_agencies(request.user, action))
         if request.user.is_partner
-        else list(action.agencies.all())
+        else [row.agency for row in owed if row.required]
         if may(request.user, Capability.ENTER_RETURNS)
         else [],
     }
     if may(request.user, Capability.EDIT_PLAN):
         context["history"] = action.history.select_related("history_user")[:20]
     return render(request, "actions/action_detail.html", context)
-
-
-def _chosen_quarter(request, quarters):
-    by_number = {quarter.number: quarter for quarter in quarters}
-    try:
-        number = int(request.GET.get("quarter", ""))
-    except ValueError:
-        number = None
-    if number in by_number:
-        return by_number[number]
-    open_quarters = [quarter for quarter in quarters if quarter.is_open]
-    return open_quarters[0] if open_quarters else (quarters[-1] if quarters else None)
 
 
 @requires(Capability.READ_PLAN)
@@ -99,15 +91,25 @@ def agency_list(request: HttpRequest) -> HttpResponse:
 
 @requires(Capability.READ_PLAN)
 def agency_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """An agency: the actions it leads, and for a chosen quarter the returns it owes and
+    those it may contribute, each in its state."""
     agency = get_object_or_404(Agency, pk=pk)
     plan = Plan.objects.current()
-    actions = Action.objects.in_plan(plan).filter(agencies=agency).with_plan_order() if plan else []
-    shared = Action.objects.in_plan(plan).filter(all_partners=True).exclude(agencies=agency)
+    quarters = plan_quarters(plan)
+    quarter = chosen_quarter(quarters, request.GET.get("quarter"))
+    rows = obligations([quarter], agencies=[agency], offered=True) if quarter else []
+    owed = [row for row in rows if row.required]
     context = {
         "agency": agency,
         "plan": plan,
-        "actions": actions,
-        "all_partner_actions": shared.with_plan_order() if plan else [],
+        "actions": Action.objects.in_plan(plan).filter(agencies=agency).with_plan_order()
+        if plan
+        else [],
+        "quarters": quarters,
+        "quarter": quarter,
+        "owed": owed,
+        "contributions": [row for row in rows if row.optional],
+        "tally": Tally.of(rows),
     }
     if may(request.user, Capability.EDIT_PLAN):
         context["history"] = agency.history.select_related("history_user")[:20]

@@ -189,11 +189,12 @@ def create_demo_returns(plan: Plan | None = None) -> list[QuarterlyReturn]:
 
     quarters = {quarter.number: quarter for quarter in plan.quarters.all()}
     for number, quarter in quarters.items():
-        if quarter.is_open != (number == 4):
+        if quarter.is_open != (number == 4) or (number < 4) != bool(quarter.closed_at):
             quarter.is_open = number == 4
+            quarter.closed_at = None if number == 4 else timezone.now()
             quarter._change_reason = "Demo data: Q4 open, Q1 to Q3 closed"
             quarter._history_user = manager
-            quarter.save(update_fields=["is_open"])
+            quarter.save(update_fields=["is_open", "closed_at"])
 
     actions = list(Action.objects.in_plan(plan).with_plan_order().prefetch_related("metrics"))
     agencies = Agency.objects.in_bulk(

@@ -105,17 +105,19 @@ def public(view):
 def reporting_agencies(user, action):
     """The agencies on whose behalf this user may report against this action.
 
-    A partner reports for those of their agencies that lead the action (every one of their
-    agencies where the action is for all partners); the manager for any lead agency, or
-    any active agency where the action is for all partners.
+    A partner reports for those of their agencies that owe the action's return
+    (actions.obligations: its lead agencies, or the coordinating agency where it names
+    none), or may contribute one (every active agency where the action is for all
+    partners); the manager for any of those agencies.
     """
     from actions.models import Agency
+    from actions.obligations import owing_agencies
 
     if not may(user, Capability.ENTER_RETURNS):
         return Agency.objects.none()
     agencies = Agency.objects.active()
     if not action.all_partners:
-        agencies = agencies.filter(actions=action)
+        agencies = agencies.filter(pk__in=owing_agencies(action).values("pk"))
     if user.is_partner:
         agencies = agencies.filter(members=user)
     return agencies.distinct()

@@ -144,6 +144,11 @@ SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 
+# The partnership's coordinating agency owes the returns of actions that name no lead
+# agency (actions.obligations.coordinating_agency). Until the partnership is a model of
+# its own (issue 12), it is named here, as in agencies.json.
+COORDINATING_AGENCY = os.environ.get("COORDINATING_AGENCY", "TWBC Community Safety Team")
+
 # django-axes: lock a username *from one address* after 10 failures, so one officer's
 # typos never lock out colleagues behind the same police network address.
 AXES_FAILURE_LIMIT = 10

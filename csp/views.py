@@ -4,7 +4,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from actions.models import Action, Agency, QuarterlyReturn
-from actions.reporting import owed_returns
+from actions.obligations import obligations
 from crimestats import statistics
 from csp.permissions import Capability, public, requires
 from priorities.models import Plan
@@ -39,7 +39,13 @@ def home(request: HttpRequest) -> HttpResponse:
         open_quarters = [quarter for quarter in quarters if quarter.is_open]
         context["agencies"] = agencies
         context["open_quarters"] = open_quarters
-        context["owed"] = owed_returns(agencies, open_quarters)
+        context["open_quarters_label"] = " and ".join(q.label for q in open_quarters)
+        # Newest quarter first. Contributions ("All partners" actions) are listed apart:
+        # optional, never overdue.
+        rows = obligations(open_quarters, agencies=agencies, offered=True)
+        rows.sort(key=lambda row: -row.quarter.number)
+        context["owed"] = [row for row in rows if row.required]
+        context["contributions"] = [row for row in rows if row.optional]
         earlier = (
             QuarterlyReturn.objects.visible_to(user)
             # The same agencies as visible_to's, by id: PostgreSQL then reads just their

@@ -3,12 +3,15 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from actions.models import Action, QuarterlyReturn
+from actions.states import NO_APPROVED_RAG
 
 RAG_LABELS = dict(QuarterlyReturn.RAG.choices)
 
 
 def rag_label(value) -> str:
-    return RAG_LABELS.get(value, "Not reported")
+    # The column shows approved returns only: no page says "not reported" of a return
+    # that may exist and be waiting for review.
+    return RAG_LABELS.get(value, NO_APPROVED_RAG)
 
 
 class ActionTable(tables.Table):
