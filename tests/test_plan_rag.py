@@ -51,9 +51,7 @@ def reported(db):
 
 
 @pytest.mark.django_db
-def test_plan_shows_the_worst_approved_rag_of_the_reporting_quarter(
-    client, board_member, reported
-):
+def test_plan_shows_the_worst_approved_rag_of_the_reporting_quarter(client, board_member, reported):
     client.force_login(board_member)
     rag = exported_rag(client)
     assert (rag["1.1"], rag["1.3"], rag["1.4"], rag["2.1"]) == (
