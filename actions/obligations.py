@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Exists, Q
 from django.utils import timezone
 
 from priorities.models import Quarter
@@ -126,13 +126,12 @@ def owers(action: Action, leads: set[int], coordinator: Agency | None) -> set[in
 
 
 def owing_agencies(action: Action):
-    """The agencies that owe the action's return each quarter, as a queryset: its active
-    lead agencies, or the coordinating agency where it names none."""
-    leads = Agency.objects.active().filter(actions=action)
-    if leads.exists():
-        return leads
-    coordinator = coordinating_agency()
-    return Agency.objects.filter(pk=coordinator.pk if coordinator else None)
+    """The agencies that owe the action's return each quarter, as a queryset (one query
+    when read): its active lead agencies, or the coordinating agency where it names none."""
+    active_leads = Action.agencies.through.objects.filter(action=action, agency__active=True)
+    return Agency.objects.active().filter(
+        Q(actions=action) | (Q(name=settings.COORDINATING_AGENCY) & ~Exists(active_leads))
+    )
 
 
 def obligations(

@@ -44,4 +44,3 @@ RAG_SEVERITY = Case(
     output_field=IntegerField(),
 )
 NO_APPROVED_RAG = "No approved return yet"
-

@@ -20,7 +20,7 @@ from . import services
 from .filters import ReviewFilter
 from .forms import ApproveForm, LockExceptionForm, ReasonForm, ReturnForm, metric_field_name
 from .models import Action, Agency, LockException, QuarterlyReturn
-from .obligations import Tally, obligations, owing_agencies
+from .obligations import Tally, obligations
 from .tables import ReviewTable
 
 
@@ -50,6 +50,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         rows.append({"metric": metric, "values": values, "total": total})
     # Who owes the quarter's return, who has contributed one, and how far each has got.
     owed = obligations([quarter], actions=[action]) if quarter else []
+    owers = [row.agency for row in owed if row.required]
     context = {
         "action": action,
         "quarters": quarters,
@@ -58,11 +59,13 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "figure_rows": rows,
         "obligations": owed,
         "tally": Tally.of(owed),
-        "owing_agencies": list(owing_agencies(action)),
-        # Partners fill in for their own agencies; the manager on behalf of any of them.
+        "owing_agencies": owers,
+        # No lead agency named (or none active): the coordinating agency owes it.
+        "coordinated": not set(owers) & set(action.agencies.all()),
+        # Partners fill in for their own agencies; the manager on behalf of any that owes.
         "reporting_agencies": list(reporting_agencies(request.user, action))
         if request.user.is_partner
-        else [row.agency for row in owed if row.required]
+        else owers
         if may(request.user, Capability.ENTER_RETURNS)
         else [],
     }
