@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Exists, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, Q
 from django.utils import timezone
 
 from priorities.models import Quarter
@@ -39,14 +39,11 @@ ON_TIME, LATE, MISSING, NOT_DUE = "on_time", "late", "missing", "not_due"
 TIMELINESS_LABELS = {ON_TIME: "On time", LATE: "Late", MISSING: "Missing", NOT_DUE: "Not due yet"}
 
 
-def coordinating_agency() -> Agency | None:
-    """The partnership's coordinating agency: it owes the returns of actions that name no
-    lead agency. Named by ``settings.COORDINATING_AGENCY`` until the partnership is a
-    model of its own (issue 12), which should replace this function's body. One query."""
-    name = settings.COORDINATING_AGENCY
-    if not name:
-        return None
-    return Agency.objects.active().filter(name=name).first()
+def is_coordinating_agency() -> Q:
+    """Picks out the partnership's coordinating agency, which owes the returns of actions
+    that name no lead agency. Named by ``settings.COORDINATING_AGENCY`` until the
+    partnership is a model of its own (issue 12): replace this function's body then."""
+    return Q(name=settings.COORDINATING_AGENCY, active=True)
 
 
 def is_past_due(quarter: Quarter, today: datetime.date) -> bool:
@@ -118,8 +115,9 @@ class Obligation:
         return TIMELINESS_LABELS.get(self.timeliness, "")
 
 
-def owers(action: Action, leads: set[int], coordinator: Agency | None) -> set[int]:
-    """The agencies (ids) that owe the action's return, given its active lead agencies."""
+def owers(leads: set[int], coordinator: Agency | None) -> set[int]:
+    """The agencies (ids) that owe an action's return, given its active lead agencies.
+    owing_agencies says the same in SQL (tests/test_obligations.py holds them together)."""
     if leads:
         return leads
     return {coordinator.pk} if coordinator else set()
@@ -130,7 +128,7 @@ def owing_agencies(action: Action):
     when read): its active lead agencies, or the coordinating agency where it names none."""
     active_leads = Action.agencies.through.objects.filter(action=action, agency__active=True)
     return Agency.objects.active().filter(
-        Q(actions=action) | (Q(name=settings.COORDINATING_AGENCY) & ~Exists(active_leads))
+        Q(actions=action) | (is_coordinating_agency() & ~Exists(active_leads))
     )
 
 
@@ -147,7 +145,8 @@ def obligations(
 
     ``agencies`` keeps those agencies' rows only; ``actions`` those actions'. With
     ``offered``, contributions the agencies may make but have not started are listed too
-    (the partner home). Four queries (three given the actions), whatever the number of actions or returns.
+    (the partner home). Four queries (three given the actions), whatever the number of
+    actions or returns.
     """
     today = today or timezone.localdate()
     quarters = sorted(quarters, key=lambda q: (q.plan.financial_year, q.number))
@@ -185,19 +184,16 @@ def obligations(
     # Every agency the rows may name, and the coordinating agency, in one query.
     wanted = {agency_id for ids in leads.values() for agency_id in ids}
     wanted |= {agency_id for _, agency_id, _ in found}
-    named = Q(pk__in=wanted) | Q(name=settings.COORDINATING_AGENCY, active=True)
+    named = Q(pk__in=wanted) | is_coordinating_agency()
     if offered and agency_ids:
         named |= Q(pk__in=agency_ids, active=True)
-    agency_by_pk = Agency.objects.filter(named).in_bulk()
-    coordinator = next(
-        (
-            agency
-            for agency in agency_by_pk.values()
-            if agency.name == settings.COORDINATING_AGENCY and agency.active
-        ),
-        None,
+    agency_by_pk = (
+        Agency.objects.filter(named)
+        .annotate(coordinating=ExpressionWrapper(is_coordinating_agency(), BooleanField()))
+        .in_bulk()
     )
-    owed = {pk: owers(by_pk[pk], leads[pk], coordinator) for pk in by_pk}
+    coordinator = next((a for a in agency_by_pk.values() if a.coordinating), None)
+    owed = {pk: owers(leads[pk], coordinator) for pk in by_pk}
     if agency_ids is not None:
         agency_by_pk = {pk: agency for pk, agency in agency_by_pk.items() if pk in agency_ids}
 

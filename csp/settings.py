@@ -145,7 +145,7 @@ CSRF_COOKIE_HTTPONLY = True
 CSRF_COOKIE_SAMESITE = "Lax"
 
 # The partnership's coordinating agency owes the returns of actions that name no lead
-# agency (actions.obligations.coordinating_agency). Until the partnership is a model of
+# agency (actions.obligations.is_coordinating_agency). Until the partnership is a model of
 # its own (issue 12), it is named here, as in agencies.json.
 COORDINATING_AGENCY = os.environ.get("COORDINATING_AGENCY", "TWBC Community Safety Team")
 

@@ -27,7 +27,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from actions import obligations
-from actions.models import Agency, QuarterlyReturn
+from actions.models import Action, Agency, QuarterlyReturn
 from priorities.models import Plan, Quarter
 from priorities.quarters import reporting_quarter
 
@@ -150,6 +150,23 @@ def test_the_rule_owed_by_leads_or_the_coordinating_agency_contributions_optiona
         ("1.3", "Alpha", False),
         ("2.1", "Alpha", False),
     }
+
+
+@pytest.mark.django_db
+def test_who_owes_reads_the_same_in_sql_and_in_python(world):
+    """owing_agencies (the return form's and the action page's question) and obligations
+    (every count) name the same agencies, for the world's actions and the published plan's."""
+    quarters = [world["quarters"][1], Quarter.objects.get(plan__financial_year=2022, number=1)]
+    by_action = {}
+    for row in obligations.obligations(quarters):
+        if row.required:
+            by_action.setdefault(row.action.pk, set()).add(row.agency.name)
+    actions = Action.objects.filter(priority__plan__in=[q.plan for q in quarters])
+    assert len(by_action) == actions.count() == 5 + 71  # every action is owed by someone
+    for action in actions:
+        assert {a.name for a in obligations.owing_agencies(action)} == by_action[action.pk]
+    seeded = {a.ref: by_action[a.pk] for a in actions if a.priority.plan.financial_year == 2022}
+    assert seeded["3.12"] == seeded["5.18"] == seeded["5.21"] == {CST}
 
 
 @pytest.mark.django_db
