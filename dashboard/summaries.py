@@ -31,14 +31,10 @@ from django.utils import timezone
 
 from actions import obligations as owing
 from actions.models import Action, Agency, Metric, QuarterlyReturn
-from actions.obligations import LATE, MISSING, NOT_DUE, ON_TIME, TIMELINESS_LABELS, is_past_due
+from actions.obligations import LATE, MISSING, ON_TIME, TIMELINESS_LABELS, is_past_due
 from actions.states import known_state, state_label
 from priorities.models import Plan, Priority, Quarter
-from priorities.quarters import plan_quarters, previous_quarter
 
-__all__ = ["LATE", "MISSING", "NOT_DUE", "ON_TIME", "plan_quarters", "previous_quarter"]
-
-State = QuarterlyReturn.State
 RAG = QuarterlyReturn.RAG
 RAG_ORDER = (RAG.RED, RAG.AMBER, RAG.GREEN, RAG.COMPLETE, RAG.NOT_STARTED)
 # How bad a RAG status is, for "turned red or amber": green, complete and not started are
