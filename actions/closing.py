@@ -1,8 +1,7 @@
 """What is still outstanding when the manager closes a quarter.
 
-Counts the owed returns through ``actions.reporting.owed_returns``, the function that says
-who owes a return (issue 11's rule 1): when that rule gets its own obligations function,
-this becomes a call to it, grouped by agency.
+Counts through ``actions.obligations``, the one answer to who owes a return: the owed
+returns not yet submitted or reviewed, and the contributions submitted and not yet reviewed.
 """
 
 from dataclasses import dataclass
@@ -10,7 +9,7 @@ from dataclasses import dataclass
 from priorities.models import Quarter
 
 from .models import Agency, QuarterlyReturn
-from .reporting import owed_returns
+from .obligations import obligations
 
 State = QuarterlyReturn.State
 
@@ -32,11 +31,12 @@ def outstanding_by_agency(quarter: Quarter) -> list[Outstanding]:
     """Agencies with owed returns for the quarter not yet submitted or not yet reviewed,
     by name. A fixed number of queries."""
     by_agency: dict[int, Outstanding] = {}
-    for owed in owed_returns(Agency.objects.active(), [quarter]):
-        if owed.state == State.APPROVED:
-            continue
+    for owed in obligations([quarter]):
+        waiting = owed.state == State.SUBMITTED
+        if owed.approved or not (owed.required or waiting):
+            continue  # approved, or a contribution not made: nothing outstanding
         row = by_agency.setdefault(owed.agency.pk, Outstanding(owed.agency))
-        if owed.state == State.SUBMITTED:
+        if waiting:
             row.awaiting_review += 1
         else:
             row.not_submitted += 1

@@ -60,7 +60,8 @@ class ActionQuerySet(models.QuerySet):
         return self.filter(priority__plan=plan)
 
     def led_by(self, agencies):
-        """Actions an agency leads, including those open to all partners."""
+        """Actions an agency leads or may contribute to (open to all partners). Who owes a
+        return is actions.obligations, not this."""
         return self.filter(models.Q(agencies__in=agencies) | models.Q(all_partners=True)).distinct()
 
     def with_plan_order(self):

@@ -283,6 +283,8 @@ def set_quarter_open(user, quarter: Quarter, is_open: bool) -> Quarter:
     quarter = Quarter.objects.select_for_update().get(pk=quarter.pk)
     if quarter.is_open != is_open:
         quarter.is_open = is_open
+        # Closing makes it the reporting quarter (priorities.quarters); reopening undoes it.
+        quarter.closed_at = None if is_open else timezone.now()
         quarter._change_reason = "Opened" if is_open else "Closed"
         quarter._history_user = user
         quarter.save()

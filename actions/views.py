@@ -19,6 +19,7 @@ from csp.permissions import (
     why_not_editable,
 )
 from priorities.models import Plan, Quarter
+from priorities.quarters import chosen_quarter, plan_quarters
 
 from . import services
 from .closing import outstanding_by_agency
@@ -32,6 +33,7 @@ from .forms import (
     metric_field_name,
 )
 from .models import Action, Agency, LockException, QuarterlyReturn
+from .obligations import Tally, obligations
 from .tables import ReviewTable
 
 REVIEW_PAGE_SIZES = (50,)  # the queue offers one page size
@@ -46,8 +48,8 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         pk=pk,
     )
-    quarters = list(action.priority.plan.quarters.all())
-    quarter = _chosen_quarter(request, quarters)
+    quarters = plan_quarters(action.priority.plan)
+    quarter = chosen_quarter(quarters, request.GET.get("quarter"))
     returns = list(
         QuarterlyReturn.objects.visible_to(request.user)
         .filter(action=action, quarter=quarter)
@@ -55,42 +57,36 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         .order_by("agency__name")
     )
     metrics = list(action.metrics.all())
-    reported = {r.agency_id for r in returns if r.state in ("submitted", "approved")}
-    # Who may fill in for whom is csp.permissions': partners their own agencies', the
-    # manager any reporting agency's on its behalf.
-    reporting = list(reporting_agencies(request.user, action).order_by("name"))
-    not_reported = [agency for agency in action.agencies.all() if agency.pk not in reported]
-    if request.user.is_partner:
-        # A partner sees their own agencies' returns only: whether another agency has
-        # reported is not theirs to know, so it is not listed as "not yet reported".
-        not_reported = [agency for agency in not_reported if agency in reporting]
     rows = []
     for metric in metrics:
         values = [r.values.get(str(metric.pk)) for r in returns]
         counted = [v for v in values if isinstance(v, int)]
         total = sum(counted) if metric.kind == "count" and counted else None
         rows.append({"metric": metric, "values": values, "total": total})
+    # Who owes the quarter's return, who has contributed one, and how far each has got.
+    owed = obligations([quarter], actions=[action]) if quarter else []
+    owers = [row.agency for row in owed if row.required]
     context = {
         "action": action,
         "quarters": quarters,
         "quarter": quarter,
         "returns": returns,
         "figure_rows": rows,
-        "not_reported": not_reported,
-        "reporting_agencies": reporting,
+        "obligations": owed,
+        "tally": Tally.of(owed),
+        "owing_agencies": owers,
+        # No lead agency named (or none active): the coordinating agency owes it.
+        "coordinated": not set(owers) & set(action.agencies.all()),
+        # Partners fill in for their own agencies; the manager on behalf of any that owes.
+        "reporting_agencies": list(reporting_agencies(request.user, action))
+        if request.user.is_partner
+        else owers
+        if may(request.user, Capability.ENTER_RETURNS)
+        else [],
     }
     if may(request.user, Capability.EDIT_PLAN):
         context["history"] = action.history.select_related("history_user")[:20]
     return render(request, "actions/action_detail.html", context)
-
-
-def _chosen_quarter(request, quarters):
-    by_number = {quarter.number: quarter for quarter in quarters}
-    number = querystring.whole_number(request.GET.get("quarter"))
-    if number in by_number:
-        return by_number[number]
-    open_quarters = [quarter for quarter in quarters if quarter.is_open]
-    return open_quarters[0] if open_quarters else (quarters[-1] if quarters else None)
 
 
 def _with_members(agencies):
@@ -133,17 +129,27 @@ def agency_list(request: HttpRequest) -> HttpResponse:
 
 @requires(Capability.READ_PLAN)
 def agency_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """An agency: the actions it leads, and for a chosen quarter the returns it owes and
+    those it may contribute, each in its state."""
     agency = _who_can_submit(
         get_object_or_404(_with_members(Agency.objects.select_related("merged_into")), pk=pk)
     )
     plan = Plan.objects.current()
-    actions = Action.objects.in_plan(plan).filter(agencies=agency).with_plan_order() if plan else []
-    shared = Action.objects.in_plan(plan).filter(all_partners=True).exclude(agencies=agency)
+    quarters = plan_quarters(plan)
+    quarter = chosen_quarter(quarters, request.GET.get("quarter"))
+    rows = obligations([quarter], agencies=[agency], offered=True) if quarter else []
+    owed = [row for row in rows if row.required]
     context = {
         "agency": agency,
         "plan": plan,
-        "actions": actions,
-        "all_partner_actions": shared.with_plan_order() if plan else [],
+        "actions": Action.objects.in_plan(plan).filter(agencies=agency).with_plan_order()
+        if plan
+        else [],
+        "quarters": quarters,
+        "quarter": quarter,
+        "owed": owed,
+        "contributions": [row for row in rows if row.optional],
+        "tally": Tally.of(rows),
     }
     if may(request.user, Capability.EDIT_PLAN):
         context["history"] = agency.history.select_related("history_user")[:20]

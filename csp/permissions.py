@@ -121,29 +121,36 @@ def public_form(view):
 
 
 def agencies_reporting_on(action, active_agencies: list) -> list:
-    """Who reports on an action: its active lead agencies, or every active agency where the
-    action is for all partners. ``reporting_agencies`` below is the same rule as one
+    """Who reports on an action: its active lead agencies (the coordinating agency where it
+    names none), or every active agency where the action is for all partners. ``reporting_agencies`` below is the same rule as one
     query; this form applies it to many actions from prefetched rows (``action.agencies``)
     without a query each. tests/test_corrections.py holds the two together."""
+    from actions.obligations import coordinating_agency_among, owers
+
     if action.all_partners:
         return list(active_agencies)
-    leads = {agency.pk for agency in action.agencies.all()}
-    return [agency for agency in active_agencies if agency.pk in leads]
+    active = {agency.pk for agency in active_agencies}
+    leads = {agency.pk for agency in action.agencies.all()} & active
+    owing = owers(leads, coordinating_agency_among(active_agencies))
+    return [agency for agency in active_agencies if agency.pk in owing]
 
 
 def reporting_agencies(user, action):
     """The agencies on whose behalf this user may report against this action.
 
-    A partner reports for those of their agencies that report on the action
-    (``agencies_reporting_on``); the manager for any of them.
+    A partner reports for those of their agencies that owe the action's return
+    (actions.obligations: its lead agencies, or the coordinating agency where it names
+    none), or may contribute one (every active agency where the action is for all
+    partners); the manager for any of those agencies.
     """
     from actions.models import Agency
+    from actions.obligations import owing_agencies
 
     if not may(user, Capability.ENTER_RETURNS):
         return Agency.objects.none()
     agencies = Agency.objects.active()
     if not action.all_partners:
-        agencies = agencies.filter(actions=action)
+        agencies = agencies.filter(pk__in=owing_agencies(action).values("pk"))
     if user.is_partner:
         agencies = agencies.filter(members=user)
     return agencies.distinct()

@@ -9,7 +9,7 @@ from django.views import csrf
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from actions.models import Action, Agency, QuarterlyReturn
-from actions.reporting import owed_returns
+from actions.obligations import obligations
 from crimestats import statistics
 from csp import kept_input, outbox
 from csp.permissions import Capability, public, requires
@@ -46,7 +46,13 @@ def home(request: HttpRequest) -> HttpResponse:
         open_quarters = [quarter for quarter in quarters if quarter.is_open]
         context["agencies"] = agencies
         context["open_quarters"] = open_quarters
-        context["owed"] = owed_returns(agencies, open_quarters)
+        context["open_quarters_label"] = " and ".join(q.label for q in open_quarters)
+        # Newest quarter first. Contributions ("All partners" actions) are listed apart:
+        # optional, never overdue.
+        rows = obligations(open_quarters, agencies=agencies, offered=True)
+        rows.sort(key=lambda row: -row.quarter.number)
+        context["owed"] = [row for row in rows if row.required]
+        context["contributions"] = [row for row in rows if row.optional]
         # First on the page: what the manager sent back, with the reason, while it can be
         # corrected (in a closed quarter, until resubmitted).
         context["to_correct"] = list(

@@ -5,84 +5,41 @@ split of the approved returns; the actions that turned red or amber since the qu
 before; the completeness grid of every return's state and timeliness with each agency's
 reporting rate; and each action's approved figures by quarter for the priority page.
 
+Who owes a return, and what counts as received, approved, missing, on time or late, is
+``actions.obligations``: these functions only add it up. Which quarter a page shows is
+``priorities.quarters``.
+
 Each function runs a fixed number of queries, whatever the number of actions, agencies or
-returns: counts are aggregated in the database, and where every return is needed (the grid)
-it comes back in one query as plain values.
+returns.
 
 Who may see what:
 - RAG statuses, figures and narratives come from ``QuarterlyReturn.objects.visible_to(user)
   .approved()``: approved returns only, for every role (the board's picture is the approved
   one), and for a partner only their own agencies' returns.
-- Counts of returns by state ("received", "approved", "missing") and a return's state in the
-  grid are not figures from the return, so they count every return for every role: the board
-  may know that a return has been submitted and is waiting for review, not what it says.
+- Counts of returns by state ("received", "approved", "missing") are not figures from the
+  return, so they count every return for every role. A single return's state is shown as
+  the viewer may know it (``actions.states.known_state``): the board, which sees approved
+  returns only, reads "No approved return yet" for any other.
 """
 
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Exists, Max, OuterRef, Q, Subquery
+from django.db.models import Count, OuterRef, Subquery
 from django.utils import timezone
 
+from actions import obligations as owing
 from actions.models import Action, Agency, Metric, QuarterlyReturn
-from csp.querystring import whole_number
+from actions.obligations import LATE, MISSING, ON_TIME, TIMELINESS_LABELS, is_past_due
+from actions.states import known_state, state_label
 from priorities.models import Plan, Priority, Quarter
 
-State = QuarterlyReturn.State
 RAG = QuarterlyReturn.RAG
-# A return in one of these states has been received (as in actions.reporting).
-RECEIVED = (State.SUBMITTED, State.APPROVED)
 RAG_ORDER = (RAG.RED, RAG.AMBER, RAG.GREEN, RAG.COMPLETE, RAG.NOT_STARTED)
 # How bad a RAG status is, for "turned red or amber": green, complete and not started are
 # all fine, amber is worse, red worst. Red → amber is an improvement, not a turn.
 SEVERITY = {RAG.RED: 2, RAG.AMBER: 1}
-
-LeadLink = Action.agencies.through
-
-
-# Quarters ----------------------------------------------------------------------------------
-
-
-def plan_quarters(plan: Plan | None) -> list[Quarter]:
-    if plan is None:
-        return []
-    return list(Quarter.objects.filter(plan=plan).select_related("plan").order_by("number"))
-
-
-def default_quarter(quarters: list[Quarter], today: datetime.date | None = None):
-    """The quarter the board is most likely reading: the latest with an approved return;
-    before any is approved, the latest that has ended; early in the year, the first."""
-    if not quarters:
-        return None
-    latest = (
-        QuarterlyReturn.objects.approved()
-        .filter(quarter__in=quarters)
-        .aggregate(number=Max("quarter__number"))["number"]
-    )
-    by_number = {quarter.number: quarter for quarter in quarters}
-    if latest in by_number:
-        return by_number[latest]
-    today = today or timezone.localdate()
-    ended = [quarter for quarter in quarters if quarter.end < today]
-    return ended[-1] if ended else quarters[0]
-
-
-def chosen_quarter(quarters: list[Quarter], raw: str | None, today=None) -> Quarter | None:
-    """The quarter asked for by number (?quarter=3); anything else gives the default."""
-    by_number = {quarter.number: quarter for quarter in quarters}
-    number = whole_number(raw)
-    return by_number.get(number) or default_quarter(quarters, today)
-
-
-def previous_quarter(quarters: list[Quarter], quarter: Quarter) -> Quarter | None:
-    """The quarter before, in the same plan year (Q1 has none: the next year's plan has
-    different actions)."""
-    return next((other for other in quarters if other.number == quarter.number - 1), None)
-
-
-def is_past_due(quarter: Quarter, today: datetime.date) -> bool:
-    return today > quarter.due
 
 
 # Per priority: returns and RAG ---------------------------------------------------------------
@@ -117,46 +74,24 @@ class PriorityPicture:
         return ", ".join(f"{count} {label.lower()}" for _, label, count in self.rag_counts if count)
 
 
-def _lead_links(plan: Plan):
-    """The returns each quarter is owed: one per action and each of its active lead agencies
-    (for an action open to all partners, the agencies linked to it, as the reminders do)."""
-    return LeadLink.objects.filter(action__priority__plan=plan, agency__active=True)
-
-
-def priority_pictures(plan: Plan, quarter: Quarter, user) -> list[PriorityPicture]:
-    """Returns expected, received, approved and missing per priority in the quarter, and the
-    RAG split of the approved returns the user may see. Four queries.
-
-    A return is expected from each active lead agency, and from any other agency that has
-    started one (an action open to all partners); so received never exceeds expected.
-    """
+def priority_pictures(
+    plan: Plan, quarter: Quarter, user, today=None, rows: list[owing.Obligation] | None = None
+) -> list[PriorityPicture]:
+    """Returns expected, received, approved and missing per priority in the quarter
+    (actions.obligations: owed returns, and contributions once received; ``rows`` if
+    already fetched), and the RAG split of the approved returns the user may see. Six
+    queries."""
     pictures = {
         priority.pk: PriorityPicture(priority) for priority in plan.priorities.order_by("number")
     }
-    for row in (
-        _lead_links(plan).values("action__priority_id").annotate(links=Count("pk")).order_by()
-    ):
-        pictures[row["action__priority_id"]].expected += row["links"]
-
-    # The plan's own lead links: over every plan's, PostgreSQL hashes all of them first.
-    from_lead = _lead_links(plan).filter(
-        action_id=OuterRef("action_id"), agency_id=OuterRef("agency_id")
-    )
-    for row in (
-        QuarterlyReturn.objects.filter(quarter=quarter)
-        .alias(from_lead=Exists(from_lead))
-        .values("action__priority_id")
-        .annotate(
-            received=Count("pk", filter=Q(state__in=RECEIVED)),
-            approved=Count("pk", filter=Q(state=State.APPROVED)),
-            unlinked=Count("pk", filter=Q(from_lead=False)),
-        )
-        .order_by()
-    ):
-        picture = pictures[row["action__priority_id"]]
-        picture.expected += row["unlinked"]
-        picture.received = row["received"]
-        picture.approved = row["approved"]
+    if rows is None:
+        rows = owing.obligations([quarter], today=today)
+    for obligation in rows:
+        if obligation.expected:
+            picture = pictures[obligation.action.priority_id]
+            picture.expected += 1
+            picture.received += obligation.received
+            picture.approved += obligation.approved
 
     for row in (
         QuarterlyReturn.objects.visible_to(user)
@@ -210,40 +145,25 @@ def turned_red_or_amber(quarter: Quarter, previous: Quarter | None, user) -> lis
 
 # Completeness: every return's state and timeliness ------------------------------------------
 
-NOT_STARTED = "not_started"
 NOT_REQUIRED = "not_required"
-STATE_LABELS = {
-    NOT_STARTED: "Not started",
-    NOT_REQUIRED: "Not required",
-    **{state.value: state.label for state in State},
-}
-
-ON_TIME, LATE, MISSING, NOT_DUE = "on_time", "late", "missing", "not_due"
-TIMELINESS_LABELS = {ON_TIME: "On time", LATE: "Late", MISSING: "Missing", NOT_DUE: "Not due yet"}
 
 
 @dataclass(frozen=True)
 class Cell:
-    """One agency's return for one action in one quarter, as the grid shows it."""
+    """One agency's return for one action in one quarter, as the grid shows it to a user."""
 
     quarter: Quarter
-    state: str
+    state: str  # as the user may know it (actions.states.known_state), or "not_required"
     timeliness: str = ""
+    expected: bool = False
+    received: bool = False
     submitted_on: datetime.date | None = None
     # Set only where the user may open the return (the board: approved ones).
     return_id: int | None = None
 
     @property
-    def expected(self) -> bool:
-        return self.state != NOT_REQUIRED
-
-    @property
-    def received(self) -> bool:
-        return self.state in RECEIVED
-
-    @property
     def state_label(self) -> str:
-        return STATE_LABELS[self.state]
+        return "Not required" if self.state == NOT_REQUIRED else state_label(self.state)
 
     @property
     def timeliness_label(self) -> str:
@@ -257,35 +177,26 @@ class Cell:
         return f"{self.state_label}, {self.timeliness_label.lower()}"
 
 
-def classify(
-    quarter: Quarter,
-    state: str | None,
-    submitted_at: datetime.datetime | None,
-    expected: bool,
-    today: datetime.date,
-) -> tuple[str, str]:
-    """(state, timeliness) of a return, or of a missing one (state None).
-
-    On time: submitted (or approved) by the due date, going by its latest submission (a
-    return sent back and resubmitted after the due date is late). Missing: past the due
-    date and not submitted. A return not yet submitted before its due date is not due yet.
-    """
-    if state is None:
-        if not expected:
-            return NOT_REQUIRED, ""
-        state = NOT_STARTED
-    if state in RECEIVED:
-        if submitted_at is None:
-            return state, ""
-        return state, ON_TIME if timezone.localdate(submitted_at) <= quarter.due else LATE
-    return state, MISSING if is_past_due(quarter, today) else NOT_DUE
+def cell_for(obligation: owing.Obligation | None, quarter: Quarter, user, visible) -> Cell:
+    if obligation is None:
+        return Cell(quarter=quarter, state=NOT_REQUIRED)
+    submitted = obligation.submitted_at
+    return Cell(
+        quarter=quarter,
+        state=known_state(obligation.state, user),
+        timeliness=obligation.timeliness,
+        expected=obligation.expected,
+        received=obligation.received,
+        submitted_on=timezone.localdate(submitted) if submitted else None,
+        return_id=obligation.return_id if obligation.return_id in visible else None,
+    )
 
 
 @dataclass
 class GridRow:
     action: Action
     agency: Agency
-    lead: bool
+    lead: bool  # owes the return (a lead agency, or the coordinating agency)
     cells: list[Cell]
 
 
@@ -304,7 +215,7 @@ class AgencyRate:
     received: int = 0
     on_time: int = 0
     late: int = 0
-    # Actions whose return for the chosen quarter has not been received.
+    # Actions whose owed return for the chosen quarter has not been received.
     outstanding: list[Action] = field(default_factory=list)
 
     @property
@@ -342,36 +253,35 @@ def completeness(
     user,
     quarter: Quarter | None = None,
     today: datetime.date | None = None,
+    rows: list[owing.Obligation] | None = None,
 ) -> Completeness:
-    """The grid of actions × quarters: each expected return's state and timeliness, grouped
-    by priority, with each agency's reporting rate and what it has outstanding in
+    """The grid of actions × quarters: each return's state and timeliness, grouped by
+    priority, with each agency's reporting rate and what it has outstanding in
     ``quarter``. Five queries.
 
-    Rows are each action's active lead agencies, and any other agency that has started a
-    return for it (an action open to all partners); such an agency's return is "not
-    required" in quarters where it has none.
+    Rows are the obligations of actions.obligations: each agency that owes the action's
+    return, and each agency that has started a contribution; a contributor's return is
+    "not required" in quarters where it has none.
     """
     today = today or timezone.localdate()
-    actions = {action.pk: action for action in Action.objects.in_plan(plan).with_plan_order()}
-    pairs = set(_lead_links(plan).values_list("action_id", "agency_id"))
-    lead_pairs = set(pairs)
-    returns = {}
-    for pk, action_id, agency_id, quarter_id, state, submitted_at in QuarterlyReturn.objects.filter(
-        quarter__in=quarters
-    ).values_list("pk", "action_id", "agency_id", "quarter_id", "state", "submitted_at"):
-        returns[(action_id, agency_id, quarter_id)] = (pk, state, submitted_at)
-        pairs.add((action_id, agency_id))
+    if rows is None:
+        rows = owing.obligations(quarters, today=today)
     visible = set(
         QuarterlyReturn.objects.visible_to(user)
         .filter(quarter__in=quarters)
         .values_list("pk", flat=True)
     )
-    agencies = Agency.objects.in_bulk({agency_id for _, agency_id in pairs})
+    by_pair: dict[tuple[int, int], dict[int, owing.Obligation]] = {}
+    for obligation in rows:
+        pair = (obligation.action.pk, obligation.agency.pk)
+        by_pair.setdefault(pair, {})[obligation.quarter.pk] = obligation
+    actions = {obligation.action.pk: obligation.action for obligation in rows}
+    agencies = {obligation.agency.pk: obligation.agency for obligation in rows}
 
     grids: dict[int, PriorityGrid] = {}
     rates: dict[int, AgencyRate] = {}
     ordered = sorted(
-        (pair for pair in pairs if pair[0] in actions),
+        by_pair,
         key=lambda pair: (
             actions[pair[0]].priority.number,
             actions[pair[0]].number,
@@ -380,27 +290,22 @@ def completeness(
     )
     for action_id, agency_id in ordered:
         action, agency = actions[action_id], agencies[agency_id]
-        lead = (action_id, agency_id) in lead_pairs
+        found = by_pair[(action_id, agency_id)]
         rate = rates.setdefault(agency_id, AgencyRate(agency))
         cells = []
         for each in quarters:
-            pk, state, submitted_at = returns.get((action_id, agency_id, each.pk), (None,) * 3)
-            state, timeliness = classify(each, state, submitted_at, lead or pk is not None, today)
-            cell = Cell(
-                quarter=each,
-                state=state,
-                timeliness=timeliness,
-                submitted_on=timezone.localdate(submitted_at) if submitted_at else None,
-                return_id=pk if pk in visible else None,
-            )
-            cells.append(cell)
-            if cell.expected and is_past_due(each, today):
+            obligation = found.get(each.pk)
+            cells.append(cell_for(obligation, each, user, visible))
+            if obligation is None or not obligation.expected:
+                continue
+            if is_past_due(each, today):
                 rate.expected += 1
-                rate.received += cell.received
-                rate.on_time += timeliness == ON_TIME
-                rate.late += timeliness == LATE
-            if quarter is not None and each == quarter and cell.expected and not cell.received:
+                rate.received += obligation.received
+                rate.on_time += obligation.timeliness == ON_TIME
+                rate.late += obligation.timeliness == LATE
+            if quarter is not None and each == quarter and obligation.missing:
                 rate.outstanding.append(action)
+        lead = any(obligation.required for obligation in found.values())
         grid = grids.setdefault(action.priority_id, PriorityGrid(action.priority, []))
         grid.rows.append(GridRow(action, agency, lead, cells))
 
@@ -414,21 +319,13 @@ def completeness(
 
 
 def outstanding_actions(agency: Agency, quarter: Quarter) -> list[Action]:
-    """The actions whose return the agency owes for the quarter and has not submitted:
-    those it leads, and those it has started a return for. Two queries."""
-    received = QuarterlyReturn.objects.filter(
-        quarter=quarter, agency=agency, action_id=OuterRef("pk"), state__in=RECEIVED
-    )
-    started = QuarterlyReturn.objects.filter(
-        quarter=quarter, agency=agency, action_id=OuterRef("pk")
-    )
-    led = LeadLink.objects.filter(action_id=OuterRef("pk"), agency=agency, agency__active=True)
-    return list(
-        Action.objects.in_plan(quarter.plan)
-        .filter(Exists(led) | Exists(started))
-        .exclude(Exists(received))
-        .with_plan_order()
-    )
+    """The actions whose return the agency owes for the quarter and has not submitted
+    (contributions are optional, so never outstanding)."""
+    return [
+        obligation.action
+        for obligation in owing.obligations([quarter], agencies=[agency])
+        if obligation.missing
+    ]
 
 
 # The quarterly report ---------------------------------------------------------------------
@@ -448,10 +345,11 @@ class PriorityReport:
 
 def quarterly_report(plan: Plan, quarter: Quarter, user, today=None) -> list[PriorityReport]:
     """Per priority: the picture, the exceptions (red, amber, overdue) and the approved
-    narratives. Ten queries."""
+    narratives. Eight queries."""
     today = today or timezone.localdate()
-    pictures = priority_pictures(plan, quarter, user)
-    grid = completeness(plan, [quarter], user, today=today)
+    rows = owing.obligations([quarter], today=today)
+    pictures = priority_pictures(plan, quarter, user, today, rows)
+    grid = completeness(plan, [quarter], user, today=today, rows=rows)
     approved = list(
         QuarterlyReturn.objects.visible_to(user)
         .approved()
@@ -465,7 +363,7 @@ def quarterly_report(plan: Plan, quarter: Quarter, user, today=None) -> list[Pri
     overdue = defaultdict(list)
     for priority, row in grid.rows:
         cell = row.cells[0]
-        if cell.timeliness == MISSING:
+        if cell.timeliness == MISSING:  # owed, past due and not received
             overdue[priority.pk].append((row, cell))
     return [
         PriorityReport(
@@ -519,10 +417,12 @@ def _shown(metric: Metric, values: list) -> tuple[str, int | None]:
     return "; ".join(dict.fromkeys(str(value) for value in values)), None
 
 
-def priority_progress(priority: Priority, quarters: list[Quarter], user) -> list[ActionProgress]:
-    """Each action of the priority with each agency's latest approved RAG and narrative, and
-    every metric's approved values by quarter (counts added up across agencies). Three
-    queries."""
+def priority_progress(
+    priority: Priority, quarters: list[Quarter], user, upto: Quarter | None = None
+) -> list[ActionProgress]:
+    """Each action of the priority with each agency's latest approved RAG and narrative up
+    to ``upto`` (the page's quarter; default the last), and every metric's approved values
+    by quarter (counts added up across agencies). Three queries."""
     actions = list(
         priority.actions.select_related("priority").prefetch_related("metrics").order_by("number")
     )
@@ -542,7 +442,8 @@ def priority_progress(priority: Priority, quarters: list[Quarter], user) -> list
         action_returns = by_action[action.pk]
         latest = {}
         for quarterly_return in action_returns:  # ordered by quarter: the last one wins
-            latest[quarterly_return.agency_id] = quarterly_return
+            if upto is None or quarterly_return.quarter.number <= upto.number:
+                latest[quarterly_return.agency_id] = quarterly_return
         rows = []
         for metric in action.metrics.all():
             shown, totals = [], []

@@ -12,6 +12,7 @@ from crimestats import statistics
 from csp import exports
 from csp.permissions import Capability, may, requires
 from priorities.models import Plan
+from priorities.quarters import chosen_quarter, plan_quarters, previous_quarter
 
 from . import downloads, paper, summaries
 from .forms import ReminderForm
@@ -59,13 +60,13 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     """How each priority is doing in a quarter, and how crime is moving."""
     plan = _current_plan()
     today = timezone.localdate()
-    quarters = summaries.plan_quarters(plan)
-    quarter = summaries.chosen_quarter(quarters, request.GET.get("quarter"), today)
+    quarters = plan_quarters(plan)
+    quarter = chosen_quarter(quarters, request.GET.get("quarter"))
     context = {"plan": plan, "quarters": quarters, "quarter": quarter}
     if quarter is not None:
-        previous = summaries.previous_quarter(quarters, quarter)
+        previous = previous_quarter(quarters, quarter)
         past_due = summaries.is_past_due(quarter, today)
-        pictures = summaries.priority_pictures(plan, quarter, request.user)
+        pictures = summaries.priority_pictures(plan, quarter, request.user, today)
         changes = summaries.turned_red_or_amber(quarter, previous, request.user)
         sheets = {"priorities": downloads.priorities_sheet(pictures, quarter, past_due)}
         if previous is not None:
@@ -128,8 +129,8 @@ def completeness(request: HttpRequest) -> HttpResponse:
     """Every return's state and timeliness, actions × quarters, and who reports on time."""
     plan = _current_plan()
     today = timezone.localdate()
-    quarters = summaries.plan_quarters(plan)
-    quarter = summaries.chosen_quarter(quarters, request.GET.get("quarter"), today)
+    quarters = plan_quarters(plan)
+    quarter = chosen_quarter(quarters, request.GET.get("quarter"))
     grid = summaries.completeness(plan, quarters, request.user, quarter, today)
     sheets = {"grid": downloads.grid_sheet(grid), "rates": downloads.rates_sheet(grid)}
     response = _download(request, sheets, f"completeness-{plan.financial_year}")
@@ -217,8 +218,8 @@ def quarterly_report(request: HttpRequest) -> HttpResponse:
     an Excel workbook. Approved returns only, whoever prints it."""
     plan = _current_plan()
     today = timezone.localdate()
-    quarters = summaries.plan_quarters(plan)
-    quarter = summaries.chosen_quarter(quarters, request.GET.get("quarter"), today)
+    quarters = plan_quarters(plan)
+    quarter = chosen_quarter(quarters, request.GET.get("quarter"))
     if quarter is None:
         raise Http404("The plan has no quarters.")
     past_due = summaries.is_past_due(quarter, today)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from accounts.models import Role, User
 from actions.models import Action, Agency, LockException, Metric, QuarterlyReturn
+from actions.obligations import obligations
 from actions.services import change_reason
 from priorities.models import Plan
 
@@ -234,23 +235,17 @@ def create_demo_returns(plan: Plan | None = None) -> list[QuarterlyReturn]:
 
     quarters = {quarter.number: quarter for quarter in plan.quarters.all()}
     for number, quarter in quarters.items():
-        if quarter.is_open != (number == 4):
+        if quarter.is_open != (number == 4) or (number < 4) != bool(quarter.closed_at):
             quarter.is_open = number == 4
+            quarter.closed_at = None if number == 4 else timezone.now()
             quarter._change_reason = "Demo data: Q4 open, Q1 to Q3 closed"
             quarter._history_user = manager
-            quarter.save(update_fields=["is_open"])
+            quarter.save(update_fields=["is_open", "closed_at"])
 
-    actions = list(Action.objects.in_plan(plan).with_plan_order().prefetch_related("metrics"))
-    agencies = Agency.objects.in_bulk(
-        Action.agencies.through.objects.filter(action__in=actions).values_list(
-            "agency_id", flat=True
-        )
-    )
-    leads = {}
-    for action_id, agency_id in Action.agencies.through.objects.filter(
-        action__in=actions
-    ).values_list("action_id", "agency_id"):
-        leads.setdefault(action_id, []).append(agencies[agency_id])
+    actions = {
+        action.pk: action
+        for action in Action.objects.in_plan(plan).with_plan_order().prefetch_related("metrics")
+    }
     existing = set(
         QuarterlyReturn.objects.filter(quarter__plan=plan).values_list(
             "quarter_id", "action_id", "agency_id"
@@ -258,57 +253,57 @@ def create_demo_returns(plan: Plan | None = None) -> list[QuarterlyReturn]:
     )
 
     created = []
-    for number in DEMO_QUARTERS:
-        quarter = quarters[number]
-        for action in actions:
-            metrics = list(action.metrics.all())
-            for agency in sorted(leads.get(action.pk, []), key=lambda a: a.name):
-                rng = random.Random(f"demo-return:{number}:{action.ref}:{agency.name}")
-                outcome = rng.choices(OUTCOMES, OUTCOME_WEIGHTS[number])[0]
-                if outcome == "missing" or (quarter.pk, action.pk, agency.pk) in existing:
-                    continue
-                rag = rng.choices(list(RAG_WEIGHTS), list(RAG_WEIGHTS.values()))[0]
-                submitter = submitter_for.get(agency.name, manager)
-                # In the reporting window: after the quarter ends, and at least five days
-                # before the returns are due, leaving the manager time to review.
-                submitted_at = working_time(
-                    rng,
-                    quarter.end + datetime.timedelta(days=2),
-                    quarter.due - datetime.timedelta(days=5),
-                )
-                quarterly_return = QuarterlyReturn(
-                    action=action,
-                    agency=agency,
-                    quarter=quarter,
-                    values=demo_values(action, metrics, rng),
-                    narrative=f"Demo figures: {rng.choice(NARRATIVES[rag])}",
-                    rag=rag,
-                    rag_reason=rng.choice(RAG_REASONS.get(rag, [""])),
-                    state=QuarterlyReturn.State.SUBMITTED,
-                    created_by=submitter,
-                    updated_by=submitter,
-                    submitted_by=submitter,
-                    submitted_at=submitted_at,
-                    version=1,
-                )
-                if outcome != "submitted":
-                    # Reviewed within a week or so, and by the due date.
-                    submitted_on = submitted_at.date()
-                    quarterly_return.reviewed_at = working_time(
-                        rng,
-                        submitted_on + datetime.timedelta(days=1),
-                        min(submitted_on + datetime.timedelta(days=8), quarter.due),
-                    )
-                    quarterly_return.reviewed_by = quarterly_return.updated_by = manager
-                    quarterly_return.version = 2
-                    if outcome == "approved":
-                        quarterly_return.state = QuarterlyReturn.State.APPROVED
-                    else:
-                        quarterly_return.state = QuarterlyReturn.State.SENT_BACK
-                        quarterly_return.reviewer_comment = send_back_reason(
-                            quarterly_return, metrics, rng
-                        )
-                created.append(quarterly_return)
+    # A return from each agency that owes one (actions.obligations: the lead agencies, or
+    # the coordinating agency where an action names none), in plan order.
+    owed = obligations([quarters[number] for number in DEMO_QUARTERS])
+    for row in (row for row in owed if row.required):
+        number, quarter, agency = row.quarter.number, row.quarter, row.agency
+        action = actions[row.action.pk]
+        metrics = list(action.metrics.all())
+        rng = random.Random(f"demo-return:{number}:{action.ref}:{agency.name}")
+        outcome = rng.choices(OUTCOMES, OUTCOME_WEIGHTS[number])[0]
+        if outcome == "missing" or (quarter.pk, action.pk, agency.pk) in existing:
+            continue
+        rag = rng.choices(list(RAG_WEIGHTS), list(RAG_WEIGHTS.values()))[0]
+        submitter = submitter_for.get(agency.name, manager)
+        # In the reporting window: after the quarter ends, and at least five days
+        # before the returns are due, leaving the manager time to review.
+        submitted_at = working_time(
+            rng,
+            quarter.end + datetime.timedelta(days=2),
+            quarter.due - datetime.timedelta(days=5),
+        )
+        quarterly_return = QuarterlyReturn(
+            action=action,
+            agency=agency,
+            quarter=quarter,
+            values=demo_values(action, metrics, rng),
+            narrative=f"Demo figures: {rng.choice(NARRATIVES[rag])}",
+            rag=rag,
+            rag_reason=rng.choice(RAG_REASONS.get(rag, [""])),
+            state=QuarterlyReturn.State.SUBMITTED,
+            created_by=submitter,
+            updated_by=submitter,
+            submitted_by=submitter,
+            submitted_at=submitted_at,
+            version=1,
+        )
+        if outcome != "submitted":
+            # Reviewed within a week or so, and by the due date.
+            submitted_on = submitted_at.date()
+            quarterly_return.reviewed_at = working_time(
+                rng,
+                submitted_on + datetime.timedelta(days=1),
+                min(submitted_on + datetime.timedelta(days=8), quarter.due),
+            )
+            quarterly_return.reviewed_by = quarterly_return.updated_by = manager
+            quarterly_return.version = 2
+            if outcome == "approved":
+                quarterly_return.state = QuarterlyReturn.State.APPROVED
+            else:
+                quarterly_return.state = QuarterlyReturn.State.SENT_BACK
+                quarterly_return.reviewer_comment = send_back_reason(quarterly_return, metrics, rng)
+        created.append(quarterly_return)
 
     QuarterlyReturn.objects.bulk_create(created, batch_size=500)
     # bulk_create stamps created_at and updated_at with now; bulk_update does not.

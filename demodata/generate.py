@@ -277,7 +277,9 @@ def create_plan(template: Template, partnership: str, year: int, created: Create
         return_due_days=template.meta["return_due_days"],
     )
     Quarter.objects.bulk_create(
-        Quarter(plan=plan, number=number, is_open=False) for number in range(1, 5)
+        # A past year's quarters were all closed, its last one reported.
+        Quarter(plan=plan, number=number, is_open=False, closed_at=timezone.now())
+        for number in range(1, 5)
     )
     Priority.objects.bulk_create(
         Priority(

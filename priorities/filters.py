@@ -1,32 +1,16 @@
 import django_filters
 from django import forms
-from django.db.models import Case, IntegerField, OuterRef, Q, Subquery, Value, When
+from django.db.models import OuterRef, Q, Subquery
+from django.http import QueryDict
 
 from actions.models import Action, Agency, QuarterlyReturn
+from actions.states import RAG_SEVERITY
 from csp.text import validate_printable
 
-from .models import Priority, Quarter
+from .models import Priority
+from .quarters import chosen_quarter, plan_quarters
 
 RAG = QuarterlyReturn.RAG
-# Where an action's lead agencies report different RAG statuses, the action shows the worst.
-RAG_SEVERITY = Case(
-    When(rag=RAG.RED, then=Value(4)),
-    When(rag=RAG.AMBER, then=Value(3)),
-    When(rag=RAG.GREEN, then=Value(2)),
-    When(rag=RAG.COMPLETE, then=Value(1)),
-    default=Value(0),
-    output_field=IntegerField(),
-)
-
-
-def latest_reported_quarter(plan) -> Quarter | None:
-    """The newest quarter of the plan with an approved return: the plan's current picture."""
-    return (
-        Quarter.objects.filter(plan=plan, returns__state=QuarterlyReturn.State.APPROVED)
-        .select_related("plan")
-        .order_by("-number")
-        .first()
-    )
 
 
 def with_latest_rag(actions, quarter, user):
@@ -65,6 +49,12 @@ class ActionFilter(django_filters.FilterSet):
         choices=RAG.choices,
         empty_label="Any RAG status",
     )
+    quarter = django_filters.ChoiceFilter(
+        label="Quarter for the RAG status",
+        choices=(),
+        empty_label=None,
+        method="filter_quarter",
+    )
     q = django_filters.CharFilter(
         label="Search",
         method="filter_text",
@@ -74,12 +64,21 @@ class ActionFilter(django_filters.FilterSet):
 
     class Meta:
         model = Action
-        fields = ["priority", "agency", "rag", "q"]
+        fields = ["priority", "agency", "quarter", "rag", "q"]
 
     def __init__(self, data=None, queryset=None, *, plan=None, user=None, **kwargs):
-        self.rag_quarter = latest_reported_quarter(plan)
+        # The RAG column shows the reporting quarter (priorities.quarters) unless another
+        # is picked: approving one early return moves nothing.
+        self.quarters = plan_quarters(plan)
+        self.rag_quarter = chosen_quarter(self.quarters, (data or {}).get("quarter"))
+        if self.rag_quarter and str(self.rag_quarter.number) != (data or {}).get("quarter"):
+            data = data.copy() if data is not None else QueryDict(mutable=True)
+            data["quarter"] = str(self.rag_quarter.number)  # so the picker shows it
         queryset = with_latest_rag(queryset, self.rag_quarter, user)
         super().__init__(data, queryset, **kwargs)
+        self.filters["quarter"].extra["choices"] = [
+            (quarter.number, f"{quarter.label} ({quarter.months})") for quarter in self.quarters
+        ]
         if self.rag_quarter:
             self.filters["rag"].label = f"RAG status ({self.rag_quarter.label})"
         self.filters["priority"].queryset = Priority.objects.filter(plan=plan)
@@ -90,6 +89,9 @@ class ActionFilter(django_filters.FilterSet):
     def filter_agency(self, queryset, name, agency):
         # "All partners" actions are led by every partner, so they belong to every agency.
         return queryset.filter(Q(agencies=agency) | Q(all_partners=True)).distinct()
+
+    def filter_quarter(self, queryset, name, number):
+        return queryset  # chooses the RAG column's quarter (__init__), selects no actions
 
     def filter_text(self, queryset, name, text):
         text = text.strip()[:200]

@@ -106,6 +106,11 @@ class Quarter(models.Model):
     plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="quarters")
     number = models.PositiveSmallIntegerField(choices=[(n, f"Q{n}") for n in range(1, 5)])
     is_open = models.BooleanField(default=False, help_text="Open quarters take returns.")
+    closed_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the manager last closed it for entry: its returns are in, report it.",
+    )
 
     history = HistoricalRecords()
 

@@ -3,16 +3,18 @@ from django.urls import reverse
 from django.utils.html import format_html
 
 from actions.models import Action, QuarterlyReturn
+from actions.states import NO_APPROVED_RAG
 from csp.permissions import Capability, may
 
 RAG_LABELS = dict(QuarterlyReturn.RAG.choices)
-NOT_REPORTED = "Not reported"
 # A partner reads their own agencies' returns only: an action without a RAG status may have
 # one from another agency, which is not theirs to see (the action page shows them the same).
 NONE_VISIBLE = "No approved return you can see"
 
 
-def rag_label(value, empty: str = NOT_REPORTED) -> str:
+def rag_label(value, empty: str = NO_APPROVED_RAG) -> str:
+    # The column shows approved returns only: no page says "not reported" of a return
+    # that may exist and be waiting for review.
     return RAG_LABELS.get(value, empty)
 
 
@@ -46,7 +48,7 @@ class ActionTable(tables.Table):
         # The manager and the board read every agency's approved returns (as the board
         # paper does); a partner only their own agencies'.
         sees_all = user is None or may(user, Capability.VIEW_BOARD_REPORT)
-        self.no_rag_label = NOT_REPORTED if sees_all else NONE_VISIBLE
+        self.no_rag_label = NO_APPROVED_RAG if sees_all else NONE_VISIBLE
 
     def render_ref(self, value, record):
         return format_html('<span class="app-nowrap">{}</span>', value)

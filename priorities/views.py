@@ -10,6 +10,7 @@ from dashboard import downloads, summaries
 
 from .filters import ActionFilter
 from .models import Plan, Priority
+from .quarters import chosen_quarter, plan_quarters
 from .tables import ActionTable
 
 EXPORT_FORMATS = ("csv", "xlsx")
@@ -60,8 +61,12 @@ def priority_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A priority's actions, each with its latest approved RAG and narrative and its
     approved figures by quarter (downloadable as CSV or Excel)."""
     priority = get_object_or_404(Priority.objects.select_related("plan"), pk=pk)
-    quarters = summaries.plan_quarters(priority.plan)
-    progress = summaries.priority_progress(priority, quarters, request.user)
+    quarters = plan_quarters(priority.plan)
+    # Each agency's RAG and narrative as at the chosen quarter (the reporting quarter unless
+    # another is picked): an early approval in a later quarter moves nothing. The figures
+    # are by quarter, every quarter.
+    quarter = chosen_quarter(quarters, request.GET.get("quarter"))
+    progress = summaries.priority_progress(priority, quarters, request.user, upto=quarter)
     export_format = request.GET.get("format")
     if export_format in exports.FORMATS:
         return exports.download(
@@ -97,6 +102,8 @@ def priority_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "priority": priority,
             "actions": [item.action for item in progress],
             "quarters": quarters,
+            "quarter": quarter,
+            "figure_quarters": quarters,
             "progress": charts,
         },
     )

@@ -60,14 +60,24 @@ def action(ref: str) -> Action:
 # Worked out again, independently --------------------------------------------------------------
 
 
+COORDINATING_AGENCY = "TWBC Community Safety Team"
+STATE_WORDS = {
+    "draft": "Draft",
+    "submitted": "Waiting for review",
+    "sent_back": "Sent back",
+    "approved": "Approved",
+}
+
+
 def lead_pairs(plan: Plan) -> set[tuple[int, int]]:
-    """(action id, agency id) for each action and each of its active linked agencies."""
-    return {
-        (each.pk, agency.pk)
-        for each in Action.objects.filter(priority__plan=plan).prefetch_related("agencies")
-        for agency in each.agencies.all()
-        if agency.active
-    }
+    """(action id, agency id) for each return owed: each action and each of its active
+    linked agencies; the coordinating agency for an action with none."""
+    coordinator = Agency.objects.get(name=COORDINATING_AGENCY)
+    pairs = set()
+    for each in Action.objects.filter(priority__plan=plan).prefetch_related("agencies"):
+        leads = {agency.pk for agency in each.agencies.all() if agency.active}
+        pairs |= {(each.pk, agency_id) for agency_id in leads or {coordinator.pk}}
+    return pairs
 
 
 def priority_of(plan: Plan) -> dict[int, int]:
@@ -79,18 +89,21 @@ def priority_of(plan: Plan) -> dict[int, int]:
 
 def expected_priority_rows(plan: Plan, in_quarter: Quarter) -> dict[int, dict]:
     """Per priority number: expected, received, approved, missing and the RAG split of the
-    approved returns, from the returns themselves."""
+    approved returns, from the returns themselves. Expected: each owed return, and each
+    contribution once received."""
     priority = priority_of(plan)
     returns = list(QuarterlyReturn.objects.filter(quarter=in_quarter))
-    pairs = lead_pairs(plan) | {(r.action_id, r.agency_id) for r in returns}
+    owed = lead_pairs(plan)
     rows = {
         number: {"expected": 0, "received": 0, "approved": 0, "rag": Counter()}
         for number in sorted(set(priority.values()))
     }
-    for action_id, _ in pairs:
+    for action_id, _ in owed:
         rows[priority[action_id]]["expected"] += 1
     for r in returns:
         row = rows[priority[r.action_id]]
+        if (r.action_id, r.agency_id) not in owed and r.state in RECEIVED:
+            row["expected"] += 1
         row["received"] += r.state in RECEIVED
         row["approved"] += r.state == "approved"
         if r.state == "approved":
@@ -119,20 +132,29 @@ def priority_table_rows(plan: Plan, in_quarter: Quarter) -> list[list[str]]:
     return rows
 
 
-def expected_cell(in_quarter: Quarter, r: QuarterlyReturn | None, lead: bool, today) -> str:
-    """A completeness cell in words, worked out from the return (or its absence)."""
+def expected_cell(
+    in_quarter: Quarter, r: QuarterlyReturn | None, lead: bool, today, board: bool = False
+) -> str:
+    """A completeness cell in words, worked out from the return (or its absence). The
+    board knows only whether a return is approved."""
     if r is None and not lead:
         return "Not required"
-    state = "Not started" if r is None else r.get_state_display()
+    state = "Not started" if r is None else STATE_WORDS[r.state]
+    if board and state != "Approved":
+        state = "No approved return yet"
     if r is not None and r.state in RECEIVED:
         if r.submitted_at is None:
             return state
         on_time = timezone.localtime(r.submitted_at).date() <= in_quarter.due
         return f"{state} {'On time' if on_time else 'Late'}"
+    if not lead:  # a contribution not (yet) made: optional, never missing
+        return state
     return f"{state} {'Missing' if today > in_quarter.due else 'Not due yet'}"
 
 
-def expected_grid(plan: Plan, today: datetime.date) -> dict[tuple[str, str], list[str]]:
+def expected_grid(
+    plan: Plan, today: datetime.date, board: bool = False
+) -> dict[tuple[str, str], list[str]]:
     """(action ref, agency name) → the cell text for each quarter."""
     quarters = list(plan.quarters.order_by("number"))
     returns = {
@@ -147,7 +169,8 @@ def expected_grid(plan: Plan, today: datetime.date) -> dict[tuple[str, str], lis
     agencies = {a.pk: a for a in Agency.objects.all()}
     return {
         (actions[a].ref, agencies[g].name): [
-            expected_cell(q, returns.get((a, g, q.pk)), (a, g) in leads, today) for q in quarters
+            expected_cell(q, returns.get((a, g, q.pk)), (a, g) in leads, today, board)
+            for q in quarters
         ]
         for a, g in pairs
     }
@@ -155,20 +178,28 @@ def expected_grid(plan: Plan, today: datetime.date) -> dict[tuple[str, str], lis
 
 def expected_rates(plan: Plan, today: datetime.date, chosen: Quarter) -> dict[str, list[str]]:
     """Agency name → [due, received, on time, late, missing, rate, not received in chosen]."""
-    grid = expected_grid(plan, today)
     quarters = list(plan.quarters.order_by("number"))
+    returns = {
+        (r.action_id, r.agency_id, r.quarter_id): r
+        for r in QuarterlyReturn.objects.filter(quarter__plan=plan)
+    }
+    leads = lead_pairs(plan)
+    agencies = {a.pk: a.name for a in Agency.objects.all()}
     rates = {}
-    for (_, agency_name), cells in grid.items():
-        row = rates.setdefault(agency_name, [0, 0, 0, 0, 0])
-        for q, cell in zip(quarters, cells, strict=True):
-            if cell == "Not required":
-                continue
-            received = cell.split()[0] in {"Submitted", "Approved"}
+    for a, g in leads | {(a, g) for a, g, _ in returns}:
+        row = rates.setdefault(agencies[g], [0, 0, 0, 0, 0])
+        for q in quarters:
+            r = returns.get((a, g, q.pk))
+            received = r is not None and r.state in RECEIVED
+            if not ((a, g) in leads or received):
+                continue  # a contribution counts only once received
             if today > q.due:
                 row[0] += 1
                 row[1] += received
-                row[2] += cell.endswith("On time")
-                row[3] += cell.endswith("Late")
+                if received and r.submitted_at is not None:
+                    on_time = timezone.localtime(r.submitted_at).date() <= q.due
+                    row[2] += on_time
+                    row[3] += not on_time
             if q == chosen and not received:
                 row[4] += 1
     return {

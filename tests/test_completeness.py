@@ -76,7 +76,7 @@ def make_late(number: int = 2) -> QuarterlyReturn:
 @pytest.mark.django_db
 def test_grid_shows_every_returns_state_and_timeliness(client, users):
     late = make_late()
-    response = get(client, users["board"], reverse("completeness"))
+    response = get(client, users["manager"], reverse("completeness"))
     shown = grid_on_page(response)
     expected = expected_grid(demo_plan(), timezone.localdate())
     assert shown == expected
@@ -85,12 +85,20 @@ def test_grid_shows_every_returns_state_and_timeliness(client, users):
     for phrase in [
         "Approved On time",
         "Approved Late",
-        "Submitted On time",
+        "Waiting for review On time",
         "Sent back Missing",
         "Not started Missing",
     ]:
         assert phrase in words, phrase
     assert shown[(late.action.ref, late.agency.name)][1] == "Approved Late"
+    # The board, which sees approved returns only, knows no other state.
+    response = get(client, users["board"], reverse("completeness"))
+    board_words = grid_on_page(response)
+    assert board_words == expected_grid(demo_plan(), timezone.localdate(), board=True)
+    board_text = " ".join(" ".join(cells) for cells in board_words.values())
+    assert "No approved return yet Missing" in board_text
+    for word in ("Waiting for review", "Sent back", "Draft", "Not started"):
+        assert word not in board_text
     # Rows are grouped by priority, actions in plan order.
     captions = [
         text(t.xpath("./caption")[0]) for t in all_tables(response, "app-table--completeness")
@@ -125,13 +133,16 @@ def test_a_non_lead_agency_reporting_on_an_all_partner_action_gets_a_row(client,
     QuarterlyReturn.objects.create(
         action=shared, agency=davss, quarter=quarter(2), state="draft", narrative="Started."
     )
-    shown = grid_on_page(get(client, users["board"], reverse("completeness")))
+    shown = grid_on_page(get(client, users["manager"], reverse("completeness")))
+    # A contribution is optional: a draft one is never missing.
     assert shown[("3.10", "DAVSS")] == [
         "Not required",
-        "Draft Missing",
+        "Draft",
         "Not required",
         "Not required",
     ]
+    shown = grid_on_page(get(client, users["board"], reverse("completeness")))
+    assert shown[("3.10", "DAVSS")][1] == "No approved return yet"
 
 
 @pytest.mark.django_db
@@ -186,7 +197,7 @@ def test_reporting_rates_by_agency(client, users, number):
         1
         for cells in davss.values()
         for cell in cells
-        if cell.split()[0] in ("Approved", "Submitted")
+        if cell.startswith(("Approved", "Waiting for review"))
     )
     assert shown["DAVSS"][:2] == [str(due), str(received)]
     assert shown["DAVSS"][5] == f"{round(100 * received / due)}%"

@@ -29,7 +29,8 @@ ALL_REFS = [row["ref"] for row in PLAN_DATA["actions"]]
 PRINTED = {row["ref"]: row for row in PLAN_DATA["actions"]}
 
 ALL_PARTNER_REFS = ["3.10", "3.12", "4.9", "5.5", "5.17", "5.18", "5.21"]
-DAVSS_REFS = ["1.1", "1.3", "1.4", "1.8", *ALL_PARTNER_REFS]
+DAVSS_LEADS = ["1.1", "1.3", "1.4", "1.8"]
+DAVSS_REFS = [*DAVSS_LEADS, *ALL_PARTNER_REFS]
 LOOK_AHEAD_REFS = ["1.3", "1.5", "1.6", "1.8", "1.9", "1.10", "1.11", "1.12", *ALL_PARTNER_REFS]
 
 
@@ -65,6 +66,11 @@ def tables(response) -> list[list[list[str]]]:
 
 def first_column(rows: list[list[str]]) -> list[str]:
     return [row[0] for row in rows]
+
+
+def first_column_refs(rows: list[list[str]]) -> list[str]:
+    """The action refs of a table whose first column starts "1.1 <description>"."""
+    return [row[0].split()[0] for row in rows]
 
 
 def plan_refs(response) -> list[str]:
@@ -107,7 +113,12 @@ def test_partner_home_lists_its_agencys_actions_and_the_all_partner_actions(
     assert '<span class="govuk-caption-l">DAVSS</span>' in content
     assert "Returns owed for Q1 2022/23" in content
     rows = tables(response)[0]
-    assert owed_refs(response) == DAVSS_REFS
+    # Owed: the actions DAVSS leads. The actions for all partners it may contribute to.
+    assert owed_refs(response) == DAVSS_LEADS
+    assert "Returns you may contribute for Q1 2022/23" in content
+    contributions = tables(response)[1]
+    assert first_column_refs(contributions) == ALL_PARTNER_REFS
+    assert all(row[3] == "Optional" for row in contributions)
     assert rows[0][0] == "1.1 " + PRINTED["1.1"]["description"][:109] + "…"
     assert all(row[1] == "Q1 2022/23" for row in rows)
 
@@ -115,13 +126,13 @@ def test_partner_home_lists_its_agencys_actions_and_the_all_partner_actions(
 @pytest.mark.django_db
 def test_partner_home_shows_only_its_own_agencys_actions(client, police_user, plan):
     open_quarter(plan, 1)
-    refs = owed_refs(signed_in(client, police_user).get(reverse("home")))
+    response = signed_in(client, police_user).get(reverse("home"))
+    refs = owed_refs(response)
     assert "1.1" not in refs  # DAVSS's
-    assert {"5.2", "5.19", *ALL_PARTNER_REFS} <= set(refs)
-    assert refs == [
-        ref
-        for ref in ALL_REFS
-        if "Kent Police" in PRINTED[ref]["agencies"] or PRINTED[ref]["all_partners"]
+    assert {"5.2", "5.19", "5.5"} <= set(refs)
+    assert refs == [ref for ref in ALL_REFS if "Kent Police" in PRINTED[ref]["agencies"]]
+    assert first_column_refs(tables(response)[1]) == [
+        ref for ref in ALL_PARTNER_REFS if "Kent Police" not in PRINTED[ref]["agencies"]
     ]
 
 
@@ -491,7 +502,10 @@ def test_action_page_links_the_canonical_agencies(reader):
 @pytest.mark.django_db
 def test_all_partner_action_page_says_so(reader):
     response = reader.get(reverse("action_detail", args=[action("5.18").pk]))
-    assert "<li>All partner agencies</li>" in response.content.decode()
+    content = " ".join(response.content.decode().split())
+    assert "<li>Any other partner agency may contribute</li>" in content
+    # It names no lead: the coordinating agency owes it.
+    assert "TWBC Community Safety Team</a> (the coordinating agency:" in content
 
 
 @pytest.mark.django_db
@@ -500,20 +514,24 @@ def test_agency_page_lists_the_actions_it_leads_and_those_for_all_partners(reade
     assert response.status_code == 200
     content = response.content.decode()
     assert "Actions it leads (4)" in content
-    assert "Actions for all partners (7)" in content
-    leads, shared = tables(response)
-    assert first_column(leads) == ["1.1", "1.3", "1.4", "1.8"]
-    assert first_column(shared) == ALL_PARTNER_REFS
+    assert "Returns for Q1 2022/23" in content  # the reporting quarter: none closed or open
+    leads, owed, shared = tables(response)
+    assert first_column(leads) == DAVSS_LEADS
+    assert first_column_refs(owed) == DAVSS_LEADS
+    assert first_column_refs(shared) == ALL_PARTNER_REFS
 
 
 @pytest.mark.django_db
 def test_agency_page_does_not_list_an_action_twice(reader):
     # 5.5 is Kent Police's and also open to all partners: it belongs in the first table only.
-    leads, shared = tables(reader.get(reverse("agency_detail", args=[agency("Kent Police").pk])))
+    leads, owed, shared = tables(
+        reader.get(reverse("agency_detail", args=[agency("Kent Police").pk]))
+    )
     assert "5.5" in first_column(leads)
-    assert "5.5" not in first_column(shared)
-    assert len(leads) == 28
-    assert first_column(shared) == ["3.12", "4.9", "5.17", "5.18", "5.21"]
+    assert "5.5" in first_column_refs(owed)
+    assert "5.5" not in first_column_refs(shared)
+    assert len(leads) == len(owed) == 28
+    assert first_column_refs(shared) == ["3.12", "4.9", "5.17", "5.18", "5.21"]
 
 
 @pytest.mark.django_db
@@ -612,16 +630,16 @@ def test_login_page_carries_the_policy_too(client):
 # A page that needs more for a bigger plan has an N+1; one that needs a new fixed query
 # raises its budget here, deliberately.
 QUERY_BUDGETS = {
-    "home (partner)": 21,  # 1 is the count for paging the earlier returns, 1 returns to correct
+    "home (partner)": 22,  # 1 paging the earlier returns; 4 who owes what (obligations); 1 returns to correct
     "home (manager)": 16,
     "home (board)": 13,
     "plan": 14,
     "plan (filtered)": 15,
     "plan (csv)": 9,
     "priority_detail": 10,  # with the quarters, metrics and approved returns (dashboard/)
-    "action_detail": 12,  # 1: the agencies the manager may fill in for
+    "action_detail": 15,  # 3 who owes the quarter's return and how far each has got; 1 who may fill in
     "agency_list": 9,  # 1 for who can submit for each agency
-    "agency_detail": 11,  # 1 for who can submit
+    "agency_detail": 15,  # 1 the quarters, 4 what it owes and may contribute; 1 who can submit
     "crime_statistics": 11,
 }
 
@@ -737,4 +755,4 @@ def test_query_count_does_not_grow_with_the_plan(
     if page == "plan (csv)":
         assert len(csv_rows(response)) == 1 + 710  # the download is every action, unpaginated
     if page == "home (partner)":
-        assert len(owed_refs(response)) == 11 + 639  # every new action is DAVSS's
+        assert len(owed_refs(response)) == 4 + 639  # every new action is DAVSS's

@@ -19,8 +19,9 @@ from actions.tables import ReviewTable
 from csp.query_count import HEADER
 from csp.views import EARLIER_PER_PAGE
 from demodata import demo_returns, generate
-from priorities.filters import latest_reported_quarter, with_latest_rag
+from priorities.filters import with_latest_rag
 from priorities.models import Plan
+from priorities.quarters import plan_quarters, reporting_quarter
 from priorities.tables import ActionTable
 
 from .factories import UserFactory
@@ -136,7 +137,7 @@ def plan_actions():
     plan = Plan.objects.get(financial_year=2022)
     return with_latest_rag(
         Action.objects.in_plan(plan).with_plan_order(),
-        latest_reported_quarter(plan),
+        reporting_quarter(plan_quarters(plan)),
         UserFactory(username="board", role=Role.BOARD),
     )
 
@@ -184,5 +185,5 @@ def test_the_action_plans_rag_column_says_when_nothing_is_reported(rf):
     rows = body_rows(template.render({"table": ActionTable(plan_actions())}, request))
     assert {row[-1] for row in rows} >= {
         '<td class="govuk-table__cell">Green</td>',
-        '<td class="govuk-table__cell">Not reported</td>',
+        '<td class="govuk-table__cell">No approved return yet</td>',
     }

@@ -1,12 +1,13 @@
-"""The action plan's RAG column and filter: the worst approved RAG of the newest quarter
-with approved returns; nothing unapproved shows, and a partner sees only the RAG statuses of
-returns they may open."""
+"""The action plan's RAG column and filter: the worst approved RAG of the reporting quarter
+(the latest closed) or the quarter picked; nothing unapproved shows, and a partner sees only
+the RAG statuses of returns they may open."""
 
 import csv
 import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from actions.models import Action, Agency, QuarterlyReturn
 from priorities.models import Quarter
@@ -38,6 +39,11 @@ def exported_rag(client) -> dict[str, str]:
 
 @pytest.fixture
 def reported(db):
+    # As in the demo: Q1 to Q3 closed, Q4 open.
+    Quarter.objects.filter(plan__financial_year=2022, number__lte=3).update(
+        is_open=False, closed_at=timezone.now()
+    )
+    Quarter.objects.filter(plan__financial_year=2022, number=4).update(is_open=True)
     report("1.1", "DAVSS", 2, "red")  # an older quarter: superseded by Q3
     report("1.1", "DAVSS", 3, "green")
     report("1.3", "DAVSS", 3, "green")
@@ -46,19 +52,35 @@ def reported(db):
 
 
 @pytest.mark.django_db
-def test_plan_shows_the_worst_approved_rag_of_the_newest_reported_quarter(
-    client, board_member, reported
-):
+def test_plan_shows_the_worst_approved_rag_of_the_reporting_quarter(client, board_member, reported):
     client.force_login(board_member)
     rag = exported_rag(client)
     assert (rag["1.1"], rag["1.3"], rag["1.4"], rag["2.1"]) == (
         "Green",
         "Amber",
-        "Not reported",
-        "Not reported",
+        "No approved return yet",
+        "No approved return yet",
     )
     page = client.get(reverse("plan")).content.decode()
     assert "RAG status (Q3 2022/23)" in page
+    assert "worst approved RAG status for Q3 2022/23" in page
+
+
+@pytest.mark.django_db
+def test_an_early_approval_moves_nothing_and_the_picker_shows_another_quarter(
+    client, board_member, reported
+):
+    report("1.1", "DAVSS", 4, "amber")  # approved early, in the open quarter
+    client.force_login(board_member)
+    assert exported_rag(client)["1.1"] == "Green"  # still Q3
+    page = client.get(reverse("plan")).content.decode()
+    assert '<option value="3" selected>' in page
+    response = client.get(reverse("plan"), {"quarter": "2", "_export": "csv"})
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert {row[0]: row[-1] for row in rows[1:]}["1.1"] == "Red"
+    response = client.get(reverse("plan"), {"quarter": "4", "_export": "csv"})
+    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    assert {row[0]: row[-1] for row in rows[1:]}["1.1"] == "Amber"
 
 
 @pytest.mark.django_db

@@ -68,8 +68,9 @@ def approved(number: int) -> list[QuarterlyReturn]:
 
 
 def overdue(number: int) -> dict[int, list[list[str]]]:
-    """Priority number → [ref, agency, state] of the expected returns past due and not in."""
-    grid = expected_grid(demo_plan(), timezone.localdate())
+    """Priority number → [ref, agency, state] of the owed returns past due and not in, as
+    the board knows them ("No approved return yet")."""
+    grid = expected_grid(demo_plan(), timezone.localdate(), board=True)
     rows = {}
     for (ref, agency), cells in grid.items():
         cell = cells[number - 1]
@@ -343,13 +344,13 @@ def test_the_board_never_sees_an_unapproved_figure_anywhere(client, users, state
     assert not any(row[:2] == ["1.1", "DAVSS"] for row in changes)
     # The board opening the return itself is a 404 (out of scope), not a glimpse.
     assert client.get(reverse("return_detail", args=[planted.pk])).status_code == 404
-    # The grid may say it exists and its state, nothing more.
+    # The grid may say only that there is no approved return yet, and whether one came in.
     grid = {
         tuple(row[:2]): row[2:]
         for t in all_tables(client.get(reverse("completeness")), "app-table--completeness")
         for row in body_rows(t, hidden=False)
     }
-    assert grid[("1.1", "DAVSS")][2].startswith(planted.get_state_display())
+    assert grid[("1.1", "DAVSS")][2].startswith("No approved return yet")
 
 
 @pytest.mark.django_db

@@ -76,6 +76,9 @@ def owed_row(response, ref: str) -> list[str]:
     return rows[0]
 
 
+NO_APPROVED = "No approved return yet"
+
+
 def owed_refs(response) -> list[str]:
     return [row[0].split()[0] for row in table_rows(response, 0)]
 
@@ -226,10 +229,22 @@ def test_partner_home_owes_davss_return_for_1_1_in_q4_not_started_and_overdue(
 
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", ["davss_user", "police_user", "lookahead_user"])
-def test_an_action_for_all_partners_is_owed_by_every_partner(client, request, plan, persona):
+def test_every_partner_may_contribute_to_an_action_for_all_partners(client, request, plan, persona):
     open_q4(plan)
     response = signed_in(client, request.getfixturevalue(persona)).get(reverse("home"))
-    assert owed_row(response, "5.18")[1:3] == ["Q4 2022/23", "Not started"]
+    # 5.18 "All partners" names no lead: the coordinating agency owes it; others contribute.
+    assert "5.18" not in owed_refs(response)
+    contribution = [row for row in table_rows(response, 1) if row[0].split()[0] == "5.18"]
+    assert [row[1:4] for row in contribution] == [["Q4 2022/23", "Not started", "Optional"]]
+
+
+@pytest.mark.django_db
+def test_an_action_naming_no_lead_is_owed_by_the_coordinating_agency(client, plan):
+    open_q4(plan)
+    cst = partner("cst", "TWBC Community Safety Team")
+    response = signed_in(client, cst).get(reverse("home"))
+    for ref in ("3.12", "5.18", "5.21"):
+        assert owed_row(response, ref)[1:3] == ["Q4 2022/23", "Not started"]
 
 
 @pytest.mark.django_db
@@ -248,7 +263,7 @@ def test_partner_home_shows_draft_after_saving_and_submitted_after_submitting(
     assert check_and_submit(client, url, complete_post(version=str(version))).status_code == 302
     row = owed_row(client.get(reverse("home")), "1.1")
     # Submitted is done: no longer overdue, and the link is to view it.
-    assert row[2:5] == ["Submitted", "30 Apr 2023", "View return for 1.1"]
+    assert row[2:5] == ["Waiting for review", "30 Apr 2023", "View return for 1.1"]
 
 
 def many_returns(plan: Plan, davss: Agency, count: int, skip: int) -> list[QuarterlyReturn]:
@@ -279,7 +294,7 @@ def many_returns(plan: Plan, davss: Agency, count: int, skip: int) -> list[Quart
     )
 
 
-PARTNER_HOME_BUDGET = 21  # 1 is the count for paging the earlier returns, 1 the returns to correct
+PARTNER_HOME_BUDGET = 22  # 1 paging the earlier returns, 1 who owes what, 1 returns to correct
 
 
 @pytest.mark.django_db
@@ -302,7 +317,7 @@ def test_partner_home_query_count_does_not_grow_with_the_returns(
     # The growth shows on the page: more of DAVSS's returns started, more earlier returns.
     started = [row for row in table_rows(large_page, 0) if row[2] != "Not started"]
     assert len(started) > len([r for r in table_rows(small_page, 0) if r[2] != "Not started"])
-    assert len(table_rows(large_page, 1)) > len(table_rows(small_page, 1))
+    assert len(table_rows(large_page, -1)) > len(table_rows(small_page, -1))  # earlier
 
 
 # The return form --------------------------------------------------------------------------
@@ -1148,8 +1163,12 @@ def test_action_page_puts_the_agencies_returns_side_by_side(
         by_agency = [reported[name][metric] for name in sorted(reported)]
         assert rows[metric] == [str(value) for value in by_agency] + [str(sum(by_agency))]
     assert rows["State"][:2] == ["Approved", "Approved"]
-    not_reported = page.xpath("//p[starts-with(normalize-space(), 'Not yet reported')]")
-    assert text(not_reported[0]) == "Not yet reported for Q4 2022/23: KCC Early Help."
+    states = page.xpath("//h3[@id='who-reports']/following::table[1]/tbody/tr")
+    assert [[text(cell) for cell in row.xpath("./td")][:3] for row in states] == [
+        ["KCC Early Help", "Owed", "Not started" if persona == "manager" else NO_APPROVED],
+        ["Kent Police", "Owed", "Approved"],
+        ["TWBC Community Safety Team", "Owed", "Approved"],
+    ]
 
 
 @pytest.mark.django_db
@@ -1158,7 +1177,41 @@ def test_action_page_lists_every_lead_agency_before_any_return(client, manager, 
     response = signed_in(client, manager).get(reverse("action_detail", args=[action("1.3").pk]))
     content = " ".join(document(response).text_content().split())
     assert "No returns to show for Q4 2022/23." in content
-    assert "Not yet reported for Q4 2022/23: DAVSS, Look Ahead, TWBC Housing." in content
+    assert "Not yet reported" not in content
+    states = document(response).xpath("//h3[@id='who-reports']/following::table[1]/tbody/tr")
+    assert [[text(cell) for cell in row.xpath("./td")][:3] for row in states] == [
+        ["DAVSS", "Owed", "Not started"],
+        ["Look Ahead", "Owed", "Not started"],
+        ["TWBC Housing", "Owed", "Not started"],
+    ]
+
+
+@pytest.mark.django_db
+def test_action_page_says_each_other_agencys_return_state_never_not_reported(
+    client, davss_user, board_member, plan
+):
+    """DAVSS on 1.2 Q3 once read "Not yet reported: Kent CDAP" though Kent CDAP's Q3 return
+    was approved. Every state reads as the viewer may know it."""
+    q3 = quarter(plan, 3)
+    one_three = action("1.3")
+    QuarterlyReturn.objects.create(
+        action=one_three, agency=agency("Look Ahead"), quarter=q3, state="approved"
+    )
+    QuarterlyReturn.objects.create(
+        action=one_three, agency=agency("TWBC Housing"), quarter=q3, state="sent_back"
+    )
+    QuarterlyReturn.objects.create(
+        action=one_three, agency=agency("DAVSS"), quarter=q3, state="submitted"
+    )
+    url = reverse("action_detail", args=[one_three.pk])
+    for user, expected in [
+        (davss_user, ["Waiting for review", "Approved", "Sent back"]),
+        (board_member, [NO_APPROVED, "Approved", NO_APPROVED]),
+    ]:
+        response = signed_in(client, user).get(url, {"quarter": 3})
+        states = document(response).xpath("//h3[@id='who-reports']/following::table[1]/tbody/tr")
+        assert [text(row.xpath("./td")[2]) for row in states] == expected
+        assert "not reported" not in response.content.decode().lower()
 
 
 @pytest.mark.django_db

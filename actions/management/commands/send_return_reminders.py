@@ -1,4 +1,4 @@
-"""Remind lead agencies of quarterly returns due within 7 days, and of overdue ones.
+"""Remind the agencies that owe them (actions.obligations) of quarterly returns due within 7 days, and of overdue ones.
 
 Meant for a daily cron job: the Reminder table remembers what has been sent, so each
 action × agency × quarter is reminded at most once per stage (due soon, overdue).
@@ -12,12 +12,11 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
 from actions import notifications
-from actions.models import Action, Agency, QuarterlyReturn, Reminder
+from actions.models import Action, Agency, Reminder
+from actions.obligations import obligations
 from priorities.models import Plan, Quarter
 
 DUE_SOON_DAYS = 7
-# A return in one of these states is in; any other state (or none) is still owed.
-RECEIVED = (QuarterlyReturn.State.SUBMITTED, QuarterlyReturn.State.APPROVED)
 
 
 def reminder_stage(quarter: Quarter, today: datetime.date) -> str | None:
@@ -43,9 +42,10 @@ class Command(BaseCommand):
         "E-mail each lead agency about its quarterly returns that are due within "
         f"{DUE_SOON_DAYS} days or overdue, in the open quarters of active plans. Safe to run "
         "daily: each action, agency and quarter is reminded once when due soon and once when "
-        "overdue, never twice. A return is owed by each agency linked to an action as a lead "
-        "agency; for actions open to all partners only the linked agencies are reminded, not "
-        "every agency. A return that is submitted or approved is not owed. The reminder goes "
+        "overdue, never twice. A return is owed by each active lead agency the plan names, or by "
+        "the coordinating agency where it names none; contributions to actions for all "
+        "partners are optional and never reminded. A return that is submitted or approved is "
+        "not owed. The reminder goes "
         "to the agency's members with an e-mail address; an agency with none is still "
         "recorded as reminded, so it is not retried every day. Each reminder is queued for "
         "the mail worker (manage.py deliver_mail), which retries it if the mail server is "
@@ -139,28 +139,14 @@ class Command(BaseCommand):
         if not stages:
             return {}, {}
         quarters = list(stages)
-        plans = {quarter.plan_id for quarter in quarters}
-        actions = Action.objects.filter(priority__plan__in=plans).select_related("priority")
-        actions = {action.pk: action for action in actions}
-        # The linked lead agencies only: an "all partners" action is not owed by everyone.
-        leads = Action.agencies.through.objects.filter(
-            action__priority__plan__in=plans, agency__active=True
-        ).values_list("action_id", "agency_id")
-        pairs_by_plan = defaultdict(list)
-        for action_id, agency_id in leads:
-            pairs_by_plan[actions[action_id].priority.plan_id].append((action_id, agency_id))
-        received = set(
-            QuarterlyReturn.objects.filter(quarter__in=quarters, state__in=RECEIVED).values_list(
-                "quarter_id", "action_id", "agency_id"
-            )
-        )
+        # Owed and not received, by actions.obligations: contributions are never reminded.
+        missing = [row for row in obligations(quarters) if row.missing]
         already = set(
             Reminder.objects.filter(quarter__in=quarters).values_list(
                 "quarter_id", "action_id", "agency_id", "stage"
             )
         )
-        agency_ids = {agency_id for pairs in pairs_by_plan.values() for _, agency_id in pairs}
-        agencies = Agency.objects.in_bulk(agency_ids)
+        agency_ids = {row.agency.pk for row in missing}
         recipients = defaultdict(list)
         members = (
             Agency.members.through.objects.filter(agency_id__in=agency_ids, user__is_active=True)
@@ -172,13 +158,11 @@ class Command(BaseCommand):
             recipients[agency_id].append(email)
 
         owed = defaultdict(list)
-        for quarter, stage in stages.items():
-            for action_id, agency_id in pairs_by_plan[quarter.plan_id]:
-                if (quarter.pk, action_id, agency_id) in received:
-                    continue
-                if (quarter.pk, action_id, agency_id, stage) in already:
-                    continue
-                owed[(quarter, agencies[agency_id], stage)].append(actions[action_id])
+        for row in missing:
+            stage = stages[row.quarter]
+            if (row.quarter.pk, row.action.pk, row.agency.pk, stage) in already:
+                continue
+            owed[(row.quarter, row.agency, stage)].append(row.action)
         ordered = {}
         for key in sorted(owed, key=lambda key: (key[0].plan_id, key[0].number, key[1].name)):
             ordered[key] = sorted(owed[key], key=lambda a: (a.priority.number, a.number))

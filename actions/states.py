@@ -1,0 +1,46 @@
+"""A return's state in words, as the viewer may know it: the one wording for every page,
+download and paper (templates show it through ``includes/return_state.html``); and the
+worst-RAG rule, for an action whose agencies report different RAG statuses."""
+
+from django.db.models import Case, IntegerField, Value, When
+
+from .models import QuarterlyReturn
+
+State = QuarterlyReturn.State
+RAG = QuarterlyReturn.RAG
+NOT_STARTED = "not_started"
+# The board sees approved returns only: any other state reads as this.
+NO_APPROVED = "no_approved"
+
+STATE_LABELS = {
+    NOT_STARTED: "Not started",
+    State.DRAFT.value: "Draft",
+    State.SUBMITTED.value: "Waiting for review",
+    State.SENT_BACK.value: "Sent back",
+    State.APPROVED.value: "Approved",
+    NO_APPROVED: "No approved return yet",
+}
+
+
+def known_state(state: str | None, user) -> str:
+    """The state as this user may know it: partners and the manager know each state; the
+    board knows only whether a return has been approved."""
+    state = state or NOT_STARTED
+    if user is not None and getattr(user, "is_board_member", False):
+        return State.APPROVED.value if state == State.APPROVED else NO_APPROVED
+    return state
+
+
+def state_label(state: str | None) -> str:
+    return STATE_LABELS[state or NOT_STARTED]
+
+
+# Where an action's agencies report different RAG statuses, the action shows the worst:
+# red, then amber, green, complete; not started or none the least.
+RAG_SEVERITY_ORDER = {RAG.RED: 4, RAG.AMBER: 3, RAG.GREEN: 2, RAG.COMPLETE: 1}
+RAG_SEVERITY = Case(
+    *(When(rag=rag, then=Value(severity)) for rag, severity in RAG_SEVERITY_ORDER.items()),
+    default=Value(0),
+    output_field=IntegerField(),
+)
+NO_APPROVED_RAG = "No approved return yet"
