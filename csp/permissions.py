@@ -26,6 +26,8 @@ class Capability(StrEnum):
     # who see their own agencies' returns only.
     VIEW_BOARD_REPORT = "view_board_report"
     ENTER_CRIME_STATISTICS = "enter_crime_statistics"
+    # Remove another user's second factor (a lost phone): they set it up again.
+    RESET_SECOND_FACTOR = "reset_second_factor"
 
 
 RULES: dict[Capability, frozenset[str]] = {
@@ -36,6 +38,7 @@ RULES: dict[Capability, frozenset[str]] = {
     Capability.VIEW_COMPLETENESS: frozenset({Role.MANAGER, Role.BOARD}),
     Capability.VIEW_BOARD_REPORT: frozenset({Role.MANAGER, Role.BOARD}),
     Capability.ENTER_CRIME_STATISTICS: frozenset({Role.MANAGER}),
+    Capability.RESET_SECOND_FACTOR: frozenset({Role.MANAGER}),
 }
 
 
@@ -84,6 +87,14 @@ def requires(capability: Capability) -> Callable:
         return wrapped
 
     return decorator
+
+
+def own_account(view):
+    """Mark a view as any signed-in user's, about their own account alone (their second
+    factor), as Django's change-password view is: the board may POST to it, since it
+    changes nothing of the partnership's."""
+    view.access_rule = "own_account"
+    return view
 
 
 def public(view):

@@ -74,6 +74,18 @@ ACCESS = {
         anyone(200), anyone(200), lambda world: {"uidb64": "MQ", "token": "not-a-token"}
     ),
     "password_reset_complete": row(anyone(200), anyone(405)),
+    # The second factor: each user's own (accounts/views.py). Nobody here has one, so the
+    # code page sends them on (302), and there are no recovery codes to show or renew.
+    "two_factor": row(signed_in(200), signed_in(405)),
+    "two_factor_enrol": row(signed_in(200), signed_in(200)),  # POSTed empty: the form's errors
+    "two_factor_verify": row(signed_in(302), signed_in(302)),
+    "two_factor_recovery_codes": row(signed_in(302), signed_in(302)),
+    # Resetting another user's second factor: the manager's (a superuser's too).
+    "two_factor_reset": row(
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 302, 403, 302),
+        lambda world: {"pk": world.davss_user.pk},
+    ),
     # Reading the plan: every role, never a change.
     "home": row(signed_in(200), signed_in(405)),
     "plan": row(signed_in(200), signed_in(405)),
@@ -208,7 +220,17 @@ PUBLIC = {
     "health",
 }
 # The board changes nothing, but it signs in and out and keeps its own password.
-BOARD_MAY_POST = {"login", "logout", "password_change", "password_reset", "password_reset_confirm"}
+BOARD_MAY_POST = {
+    "login",
+    "logout",
+    "password_change",
+    "password_reset",
+    "password_reset_confirm",
+    # The board member's own second factor.
+    "two_factor_enrol",
+    "two_factor_verify",
+    "two_factor_recovery_codes",
+}
 REFUSED = {L, 403, 404, 405}
 
 
@@ -314,6 +336,7 @@ def world(davss_user, manager, plan):
 
     approved = services.approve_return(manager, save("1.3", submit=True), seen_version=None)
     return SimpleNamespace(
+        davss_user=davss_user,
         plan=plan,
         q1=Quarter.objects.get(plan=plan, number=1),
         q4=q4,
