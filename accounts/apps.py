@@ -6,6 +6,7 @@ class AccountsConfig(AppConfig):
     verbose_name = "Users and roles"
 
     def ready(self):
-        from accounts import throttles
+        from accounts import second_factor, throttles
 
         throttles.connect()
+        second_factor.connect()

@@ -42,15 +42,44 @@ def is_on(user) -> bool:
     return django_otp.user_has_device(user, confirmed=True)
 
 
+# The session key holding that this session has finished signing in (so pages cost no
+# queries for it); dropped at each sign-in.
+DONE_KEY = "second_factor_done"
+
+
 def stage(request) -> Stage:
-    user = request.user
+    """Once a session is done it stays done, unless the code it was verified with has
+    gone (a manager's reset): then it is asked again."""
+    user, session = request.user, request.session
+    if session.get(DONE_KEY):
+        verified_with_a_code = django_otp.DEVICE_ID_SESSION_KEY in session
+        if not verified_with_a_code or user.is_verified():
+            return Stage.DONE
     if user.is_verified():
-        return Stage.DONE
-    if is_on(user):
-        return Stage.CODE
-    if required_for(user):
-        return Stage.ENROL
-    return Stage.DONE
+        now = Stage.DONE
+    elif is_on(user):
+        now = Stage.CODE
+    elif required_for(user):
+        now = Stage.ENROL
+    else:
+        now = Stage.DONE
+    if now is Stage.DONE:
+        session[DONE_KEY] = True
+    else:
+        session.pop(DONE_KEY, None)
+    return now
+
+
+def signed_in(sender, request, user, **kwargs):
+    """A new sign-in starts again: the password alone is not done if a code must follow."""
+    if request is not None and hasattr(request, "session"):
+        request.session.pop(DONE_KEY, None)
+
+
+def connect() -> None:
+    from django.contrib.auth import signals
+
+    signals.user_logged_in.connect(signed_in, dispatch_uid="accounts.second_factor.signed_in")
 
 
 # Enrolment -------------------------------------------------------------------------------
@@ -79,7 +108,7 @@ def qr_svg(device: TOTPDevice) -> str:
     """The app's set-up link as an inline SVG QR code (no script, no style: CSP-safe).
     Safe to include unescaped: segno draws the link as paths; no text of it is in the SVG."""
     svg = segno.make(device.config_url, error="m").svg_inline(scale=4, dark="#0b0c0c")
-    return mark_safe(svg)
+    return mark_safe(svg)  # noqa: S308 (see the docstring)
 
 
 def confirm_app(request, device: TOTPDevice, code: str) -> list[str] | None:
