@@ -42,19 +42,18 @@ def is_on(user) -> bool:
     return django_otp.user_has_device(user, confirmed=True)
 
 
-# The session key holding that this session has finished signing in (so pages cost no
-# queries for it); dropped at each sign-in.
+# The session key holding how this session finished signing in ("password" alone, or a
+# "code" too), so pages cost no queries for it; dropped at each sign-in.
 DONE_KEY = "second_factor_done"
 
 
 def stage(request) -> Stage:
-    """Once a session is done it stays done, unless the code it was verified with has
+    """Once a session is done it stays done, unless the device it gave a code for has
     gone (a manager's reset): then it is asked again."""
     user, session = request.user, request.session
-    if session.get(DONE_KEY):
-        verified_with_a_code = django_otp.DEVICE_ID_SESSION_KEY in session
-        if not verified_with_a_code or user.is_verified():
-            return Stage.DONE
+    done = session.get(DONE_KEY)
+    if done == "password" or (done == "code" and user.is_verified()):
+        return Stage.DONE
     if user.is_verified():
         now = Stage.DONE
     elif is_on(user):
@@ -64,7 +63,7 @@ def stage(request) -> Stage:
     else:
         now = Stage.DONE
     if now is Stage.DONE:
-        session[DONE_KEY] = True
+        session[DONE_KEY] = "code" if user.is_verified() else "password"
     else:
         session.pop(DONE_KEY, None)
     return now

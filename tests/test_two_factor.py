@@ -23,7 +23,7 @@ from accounts import second_factor
 
 from .factories import PASSWORD
 from .test_access import ACCESS, ROLES, url_name, world  # noqa: F401 (a fixture)
-from .test_security import production_settings
+from .test_security import production_settings, reset_link
 
 pytestmark = pytest.mark.django_db
 REQUIRED = override_settings(MFA_REQUIRED=True, MFA_REQUIRED_ROLES=["manager"])
@@ -229,6 +229,17 @@ def test_a_right_code_forgives_the_count(enrolled_manager):
     assert [send_code(client, "123456").status_code for _ in range(9)] == [200] * 9
 
 
+def test_a_password_reset_does_not_skip_the_code(client, enrolled_manager, mailoutbox):
+    manager, _, _ = enrolled_manager
+    link = reset_link(client, manager, mailoutbox)
+    new = "harbour-lights-at-dusk"
+    form = client.get(link)
+    client.post(form["Location"], {"new_password1": new, "new_password2": new})
+    assert page_of(client) == reverse("login")  # a reset signs nobody in
+    sign_in(client, "manager", new)
+    assert page_of(client) == reverse("two_factor_verify")
+
+
 # Half signed in: the code page and signing out, nothing else ---------------------------
 
 
@@ -287,6 +298,24 @@ def test_a_manager_resets_a_users_second_factor_logged_and_emailed(davss_user, m
 
     assert client.post(url).status_code == 302  # nothing left to reset: no second e-mail
     assert len(mail.outbox) == 1
+
+
+def test_after_a_reset_a_required_users_open_session_must_set_it_up_again(
+    enrolled_manager, admin_user, settings
+):
+    manager, secret, _ = enrolled_manager
+    client = Client()
+    sign_in(client, "manager")
+    send_code(client, code_for(secret, steps_ahead=1))
+    assert page_of(client) == "home"
+
+    admin = Client()
+    admin.force_login(admin_user)
+    assert TOTPDevice.objects.filter(user=manager).exists()
+    admin.post(reverse("two_factor_reset", kwargs={"pk": manager.pk}))
+    assert not TOTPDevice.objects.filter(user=manager).exists()
+    settings.MFA_REQUIRED = True  # (after the admin's reset: the admin has no code)
+    assert page_of(client) == reverse("two_factor_enrol")
 
 
 def test_only_a_manager_resets_and_not_their_own(client, davss_user, manager):
