@@ -229,6 +229,26 @@ def test_a_right_code_forgives_the_count(enrolled_manager):
     assert [send_code(client, "123456").status_code for _ in range(9)] == [200] * 9
 
 
+def test_the_code_page_returns_to_the_page_asked_for_and_never_off_the_site(enrolled_manager):
+    _, secret, _ = enrolled_manager
+    client = Client()
+    sign_in(client, "manager")
+    asked = client.get(reverse("plan"))
+    assert asked["Location"] == f"{reverse('two_factor_verify')}?next={quote(reverse('plan'))}"
+    response = client.post(
+        asked["Location"], {"code": code_for(secret, steps_ahead=1), "next": reverse("plan")}
+    )
+    assert response["Location"] == reverse("plan")
+
+    client = Client()
+    sign_in(client, "manager")
+    response = client.post(
+        reverse("two_factor_verify"),
+        {"code": code_for(secret, steps_ahead=2), "next": "https://evil.example/"},
+    )
+    assert response["Location"] == "/"
+
+
 def test_a_password_reset_does_not_skip_the_code(client, enrolled_manager, mailoutbox):
     manager, _, _ = enrolled_manager
     link = reset_link(client, manager, mailoutbox)
