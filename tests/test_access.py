@@ -297,6 +297,17 @@ def test_the_table_sends_anonymous_visitors_to_sign_in_outside_the_allow_list():
         assert statuses["post"][0] == L, key
 
 
+def test_half_signed_in_sessions_reach_only_the_code_or_set_up_page_and_sign_out():
+    """The one allow-list for a session that gave a password but no code yet (or must set
+    a second factor up): accounts/middleware.py; test_two_factor.py walks every URL with it."""
+    from accounts.middleware import ALLOWED
+
+    assert {str(stage): names for stage, names in ALLOWED.items()} == {
+        "code": {"two_factor_verify", "logout"},
+        "enrol": {"two_factor_enrol", "logout"},
+    }
+
+
 def test_the_board_has_no_unsafe_method_anywhere():
     for key, statuses in ACCESS.items():
         if url_name(key) in BOARD_MAY_POST:
