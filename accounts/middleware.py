@@ -24,9 +24,12 @@ class SecondFactorMiddleware:
     def __call__(self, request):
         if request.user.is_authenticated:
             now = stage(request)
-            if now is not Stage.DONE and _url_name(request) not in ALLOWED[now]:
-                page = reverse(PAGE[now])
-                return redirect(f"{page}?next={quote(request.get_full_path())}")
+            if now is not Stage.DONE:
+                if _url_name(request) not in ALLOWED[now]:
+                    page = reverse(PAGE[now])
+                    return redirect(f"{page}?next={quote(request.get_full_path())}")
+                # The header offers only signing out (templates/base.html).
+                request.signing_in = True
         return self.get_response(request)
 
 

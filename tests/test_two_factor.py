@@ -283,7 +283,11 @@ def test_a_half_signed_in_user_reaches_no_other_page(client, enrolled_manager, w
             assert response.status_code == 302, (url, method)
             assert response["Location"] == f"{verify}?next={quote(url)}", (url, method)
     assert database_state() == before
-    assert client.get(verify).status_code == 200
+    code_page = client.get(verify)
+    assert code_page.status_code == 200
+    header = html.fromstring(code_page.content.decode()).find_class("govuk-service-navigation")[0]
+    assert header.xpath(".//a") == []  # no links that lead nowhere; only "Sign out"
+    assert [button.text_content() for button in header.xpath(".//button")] == ["Sign out"]
     assert client.post(reverse("logout")).status_code == 302
     assert page_of(client) == reverse("login")
 
