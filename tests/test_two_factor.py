@@ -107,6 +107,7 @@ def test_the_manager_sets_up_a_second_factor_at_sign_in_then_signs_in_with_it(ma
     done = client.post(reverse("two_factor_enrol"), {"code": code_for(secret)}, follow=True)
     codes = codes_on(done)
     assert len(codes) == 10 == len(set(codes))
+    assert all(re.fullmatch(r"([a-z2-7]{4}-){5}[a-z2-7]{4}", code) for code in codes)  # 120 bits
     assert page_of(client) == "home"  # this session is verified
     assert client.get(reverse("two_factor_recovery_codes")).status_code == 302  # shown once
 
@@ -147,9 +148,16 @@ def test_new_recovery_codes_replace_the_old(enrolled_manager):
     send_code(client, old[0])
     new = codes_on(client.post(reverse("two_factor_recovery_codes"), follow=True))
     assert len(new) == 10 and not set(new) & set(old)
-    assert set(
-        StaticToken.objects.filter(device__user=manager).values_list("token", flat=True)
-    ) == set(new)
+    stored = set(StaticToken.objects.filter(device__user=manager).values_list("token", flat=True))
+    assert stored == {second_factor.recovery_code_hash(code) for code in new}
+    assert not stored & {code.replace("-", "") for code in new}  # never the codes themselves
+    for code in old[1:3]:  # the old ones no longer work
+        client = Client()
+        sign_in(client, "manager", ip=f"10.3.3.{len(code)}")
+        assert send_code(client, code).status_code == 200
+    client = Client()
+    sign_in(client, "manager")
+    assert send_code(client, new[0]).status_code == 302
 
 
 def test_anyone_may_turn_it_on_and_it_is_then_asked_for(davss_user):
