@@ -6,9 +6,10 @@ class AccountsConfig(AppConfig):
     verbose_name = "Users and roles"
 
     def ready(self):
-        from accounts import throttles
+        from accounts import second_factor, throttles
 
         throttles.connect()
+        second_factor.connect()
 
         from django.contrib.auth import models as auth_models
         from django.contrib.auth.signals import user_logged_in

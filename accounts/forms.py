@@ -14,12 +14,19 @@ from csp import audit
 from csp.text import validate_printable
 
 from . import throttles
+from .identity import lockout_name
 
 
 class SignInForm(AuthenticationForm):
     username = UsernameField(
         widget=forms.TextInput(attrs={"autofocus": True}), validators=[validate_printable]
     )
+
+    def __init__(self, request=None, *args, **kwargs):
+        super().__init__(request, *args, **kwargs)
+        username = self.fields["username"]
+        username.label = "Email address or username"
+        username.max_length = username.widget.attrs["maxlength"] = 254
 
     def get_invalid_login_error(self):
         until = getattr(self.request, throttles.REFUSED_UNTIL, None)
@@ -72,8 +79,29 @@ class ResetPasswordForm(SetPasswordForm):
 
     def save(self, commit=True):
         user = super().save(commit)
-        username = user.get_username()
+        username = lockout_name(user.get_username())
         throttles.SIGN_IN.forgive(username)
         throttles.CURRENT_PASSWORD.forgive(user.pk)
         reset_axes_lockouts(username=username)
         return user
+
+
+class CodeForm(forms.Form):
+    """A code from the authenticator app, or (signing in) a recovery code."""
+
+    code = forms.CharField(
+        label="Code",
+        max_length=40,
+        error_messages={"required": "Enter the 6-digit code from your authenticator app"},
+        widget=forms.TextInput(
+            attrs={
+                "autocomplete": "one-time-code",
+                "spellcheck": "false",
+                "class": "govuk-input govuk-input--width-10",
+            }
+        ),
+    )
+
+    def __init__(self, *args, help_text="", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["code"].help_text = help_text

@@ -29,6 +29,7 @@ from django.utils.crypto import salted_hmac
 
 from csp import audit
 
+from .identity import lockout_name
 from .models import Throttle
 
 # A key nobody has tried for this long is forgotten, with its refusals in a row.
@@ -118,8 +119,9 @@ class Limit:
         throttle.window_started, throttle.attempts = now, 0
 
 
-# Wrong passwords for one account (by the username typed, so unknown usernames are treated
-# alike), from any address: axes's 10 per address cannot be spread over 40 addresses. Short
+# Wrong passwords and wrong second-factor codes for one account (by its username, whether
+# the username or the e-mail address was typed, in any case: accounts/identity.py; by the
+# text typed where it names no account, so unknown names are treated alike), from any address: axes's 10 per address cannot be spread over 40 addresses. Short
 # and escalating (15, 30, 60, then 120 minutes), so a stranger cannot shut a real user out
 # for long, and a completed password reset lifts it at once (accounts/forms.py).
 SIGN_IN = Limit(
@@ -154,7 +156,7 @@ class SignInThrottleBackend:
     def authenticate(self, request, username=None, password=None, **kwargs):
         if request is None or username is None:
             return None
-        until = SIGN_IN.refused_until(username)
+        until = SIGN_IN.refused_until(lockout_name(username))
         if until:
             setattr(request, REFUSED_UNTIL, until)
             raise PermissionDenied
@@ -171,14 +173,58 @@ def count_failed_sign_in(sender, credentials, request=None, **kwargs):
     username = credentials.get("username")
     if request is None or not username or not getattr(request, PASSWORD_CHECKED, False):
         return
-    until = SIGN_IN.record(username)
+    until = SIGN_IN.record(lockout_name(username))
     if until:
         setattr(request, REFUSED_UNTIL, until)  # the sign-in page says so
         audit.throttled(request, SIGN_IN.name, username, until)
 
 
 def forgive_sign_in(sender, request, user, **kwargs):
-    SIGN_IN.forgive(user.get_username())
+    """A right password forgives the counts, unless a code must follow: then only the right
+    code does (accounts/views.py), or the password would reset the count of wrong codes."""
+    from django_otp import user_has_device
+
+    if user_has_device(user, confirmed=True):
+        return
+    signed_in_fully(request, user)
+
+
+def signed_in_fully(request, user) -> None:
+    """Every factor given: forget the wrong guesses at this account (from any address)
+    and, as django-axes would on success, at it from this address."""
+    from axes.utils import reset as reset_axes
+
+    name = lockout_name(user.get_username())
+    SIGN_IN.forgive(name)
+    address = audit.client_ip(request)
+    if address:
+        reset_axes(ip=address, username=name)
+
+
+# Second-factor codes: each wrong one is a failed sign-in --------------------------------
+
+
+def sign_in_refused(request, user) -> bool:
+    """Whether signing in as this account is refused now, per account or (axes) from
+    this address: then no code is checked either."""
+    from axes.handlers.proxy import AxesProxyHandler
+
+    name = lockout_name(user.get_username())
+    return bool(
+        SIGN_IN.refused_until(name) or AxesProxyHandler.is_locked(request, {"username": name})
+    )
+
+
+def count_wrong_code(request, user) -> bool:
+    """A wrong code counts as a wrong password would: on both limits (and in the audit
+    log), through Django's failed-sign-in signal. True if it reached either limit."""
+    from django.contrib.auth import signals
+
+    setattr(request, PASSWORD_CHECKED, True)
+    signals.user_login_failed.send(
+        sender=__name__, credentials={"username": user.get_username()}, request=request
+    )
+    return bool(getattr(request, REFUSED_UNTIL, None) or getattr(request, "axes_locked_out", False))
 
 
 def connect() -> None:

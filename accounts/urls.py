@@ -30,4 +30,13 @@ urlpatterns = [
         django_views.PasswordResetCompleteView.as_view(),
         name="password_reset_complete",
     ),
+    path("two-factor/", views.two_factor, name="two_factor"),
+    path("two-factor/set-up/", views.two_factor_enrol, name="two_factor_enrol"),
+    path("two-factor/code/", views.two_factor_verify, name="two_factor_verify"),
+    path(
+        "two-factor/recovery-codes/",
+        views.two_factor_recovery_codes,
+        name="two_factor_recovery_codes",
+    ),
+    path("two-factor/reset/<int:pk>/", views.two_factor_reset, name="two_factor_reset"),
 ]

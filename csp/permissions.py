@@ -30,6 +30,8 @@ class Capability(StrEnum):
     MANAGE_MAIL = "manage_mail"
     # Agencies (add, edit, merge, deactivate) and users (invite, change, deactivate).
     MANAGE_PEOPLE = "manage_people"
+    # Remove another user's second factor (a lost phone): they set it up again.
+    RESET_SECOND_FACTOR = "reset_second_factor"
 
 
 RULES: dict[Capability, frozenset[str]] = {
@@ -42,6 +44,7 @@ RULES: dict[Capability, frozenset[str]] = {
     Capability.ENTER_CRIME_STATISTICS: frozenset({Role.MANAGER}),
     Capability.MANAGE_MAIL: frozenset({Role.MANAGER}),
     Capability.MANAGE_PEOPLE: frozenset({Role.MANAGER}),
+    Capability.RESET_SECOND_FACTOR: frozenset({Role.MANAGER}),
 }
 
 
@@ -90,6 +93,14 @@ def requires(capability: Capability) -> Callable:
         return wrapped
 
     return decorator
+
+
+def own_account(view):
+    """Mark a view as any signed-in user's, about their own account alone (their second
+    factor), as Django's change-password view is: the board may POST to it, since it
+    changes nothing of the partnership's."""
+    view.access_rule = "own_account"
+    return view
 
 
 def public(view):

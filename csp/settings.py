@@ -55,6 +55,9 @@ INSTALLED_APPS = [
     "simple_history",
     "axes",
     "post_office",
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+    "django_otp.plugins.otp_static",
     "csp",
     "accounts",
     "priorities",
@@ -73,8 +76,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # request.user.is_verified(): whether this session gave a second-factor code.
+    "django_otp.middleware.OTPMiddleware",
     # LoginRequiredMiddleware that keeps a form posted after the session ended (csp.kept_input).
     "csp.middleware.KeepTypedInputLoginRequiredMiddleware",
+    # Signed in with a password but not yet a code (or not yet enrolled where one is
+    # required): only the code (or set-up) page and signing out (accounts/middleware.py).
+    "accounts.middleware.SecondFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
@@ -133,7 +141,8 @@ AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     # The limit per account from any address (accounts/throttles.py).
     "accounts.throttles.SignInThrottleBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    # Django's ModelBackend, by username or e-mail address in any case.
+    "accounts.identity.EmailOrUsernameBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -180,7 +189,9 @@ COORDINATING_AGENCY = os.environ.get("COORDINATING_AGENCY", "TWBC Community Safe
 AXES_FAILURE_LIMIT = 10
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_COOLOFF_TIME = 0.5  # hours
-AXES_RESET_ON_SUCCESS = True
+# Reset by a complete sign-in only (accounts.throttles.signed_in_fully): a right password
+# followed by a wrong code must not forget the wrong codes.
+AXES_RESET_ON_SUCCESS = False
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
 # The visitor's address for lockouts and the audit log. Behind reverse proxies set
@@ -188,6 +199,19 @@ AXES_ENABLED = env_bool("AXES_ENABLED", default=True)
 # as anyone can send one.
 TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))
 AXES_CLIENT_IP_CALLABLE = "csp.audit.client_ip"
+# "DAVSS", "davss" and davss's e-mail address are one username to axes (accounts/identity.py).
+AXES_USERNAME_CALLABLE = "accounts.identity.axes_username"
+
+# A second factor (django-otp: a code from an authenticator app, or a recovery code). Any
+# user may turn it on; it is required of these roles and of superusers when MFA_REQUIRED is
+# on, which it is by default when DEBUG is off (so the demo signs in with passwords).
+MFA_REQUIRED = env_bool("MFA_REQUIRED", default=not DEBUG)
+MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", "manager")
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "csp-plan")
+# django-otp's own delay after a wrong code is off: wrong codes count on the sign-in limits
+# instead (accounts/throttles.py), one rule in one place.
+OTP_TOTP_THROTTLE_FACTOR = 0
+OTP_STATIC_THROTTLE_FACTOR = 0
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"

@@ -78,6 +78,18 @@ ACCESS = {
         anyone(200), anyone(200), lambda world: {"uidb64": "MQ", "token": "not-a-token"}
     ),
     "password_reset_complete": row(anyone(200), anyone(405)),
+    # The second factor: each user's own (accounts/views.py). Nobody here has one, so the
+    # code page sends them on (302), and there are no recovery codes to show or renew.
+    "two_factor": row(signed_in(200), signed_in(405)),
+    "two_factor_enrol": row(signed_in(200), signed_in(200)),  # POSTed empty: the form's errors
+    "two_factor_verify": row(signed_in(302), signed_in(302)),
+    "two_factor_recovery_codes": row(signed_in(302), signed_in(302)),
+    # Resetting another user's second factor: the manager's (a superuser's too).
+    "two_factor_reset": row(
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 302, 403, 302),
+        lambda world: {"pk": world.davss_user.pk},
+    ),
     # Reading the plan: every role, never a change.
     "home": row(signed_in(200), signed_in(405)),
     "plan": row(signed_in(200), signed_in(405)),
@@ -298,6 +310,10 @@ BOARD_MAY_POST = {
     "password_reset",
     "password_reset_confirm",
     "invitation_accept",
+    # The board member's own second factor.
+    "two_factor_enrol",
+    "two_factor_verify",
+    "two_factor_recovery_codes",
 }
 REFUSED = {L, 403, 404, 405}
 
@@ -363,6 +379,17 @@ def test_the_table_sends_anonymous_visitors_to_sign_in_outside_the_allow_list():
             continue
         assert statuses["get"][0] == L, key
         assert statuses["post"][0] == L, key
+
+
+def test_half_signed_in_sessions_reach_only_the_code_or_set_up_page_and_sign_out():
+    """The one allow-list for a session that gave a password but no code yet (or must set
+    a second factor up): accounts/middleware.py; test_two_factor.py walks every URL with it."""
+    from accounts.middleware import ALLOWED
+
+    assert {str(stage): names for stage, names in ALLOWED.items()} == {
+        "code": {"two_factor_verify", "logout"},
+        "enrol": {"two_factor_enrol", "logout"},
+    }
 
 
 def test_the_board_has_no_unsafe_method_anywhere():
