@@ -11,7 +11,7 @@ from django.contrib.auth.forms import (
 from django.core.exceptions import ValidationError
 
 from csp import audit
-from csp.text import validate_printable
+from csp.text import PrintableCharField, validate_printable
 
 from . import throttles
 from .identity import lockout_name
@@ -89,7 +89,7 @@ class ResetPasswordForm(SetPasswordForm):
 class CodeForm(forms.Form):
     """A code from the authenticator app, or (signing in) a recovery code."""
 
-    code = forms.CharField(
+    code = PrintableCharField(
         label="Code",
         max_length=40,
         error_messages={"required": "Enter the 6-digit code from your authenticator app"},

@@ -129,9 +129,6 @@ def save_return(
     if submit:
         _mark_submitted(quarterly_return, user)
         reason = "Submitted"
-        # A correction in a closed quarter is done once resubmitted: the leave ends.
-        if not quarter.is_open:
-            _end_lock_exception(user, quarter, action, agency)
     else:
         reason = "Draft saved"
     try:
@@ -150,6 +147,10 @@ def _mark_submitted(quarterly_return: QuarterlyReturn, user) -> None:
     quarterly_return.state = State.SUBMITTED
     quarterly_return.submitted_by = user
     quarterly_return.submitted_at = timezone.now()
+    quarter = quarterly_return.quarter
+    if not quarter.is_open:
+        # A correction in a closed quarter is done once resubmitted: the leave ends.
+        _end_lock_exception(user, quarter, quarterly_return.action, quarterly_return.agency)
 
 
 def _as_reporter(user, quarterly_return: QuarterlyReturn, verb: str) -> QuarterlyReturn:
@@ -176,10 +177,9 @@ def submit_return(user, quarterly_return, *, seen_version: int | None) -> Quarte
     the view asks it first."""
     current = _as_reporter(user, quarterly_return, "submitted")
     # State before version: a double-clicked Submit return finds it already submitted.
-    if current.state == State.SUBMITTED:
-        raise AlreadySubmitted("This return has been submitted and is waiting for review.")
-    if current.state == State.APPROVED:
-        raise ReturnError("This return has been approved and can no longer be changed.")
+    if not current.is_editable:
+        error = AlreadySubmitted if current.state == State.SUBMITTED else ReturnError
+        raise error(current.locked_message)
     _check_version(current, seen_version)
     _mark_submitted(current, user)
     _save(current, user, "Submitted")

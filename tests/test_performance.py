@@ -69,7 +69,8 @@ def test_agency_list_counts_only_the_current_plans_actions(client, board_member)
     before = rows(client.get(reverse("agency_list")), "Agencies")
     generate.generate(2)
     after = rows(client.get(reverse("agency_list")), "Agencies")
-    assert after == before
+    # Name, short name, kind and actions led; who can submit changes with the generated users.
+    assert [row[:4] for row in after] == [row[:4] for row in before]
     led = {row[0]: int(row[3]) for row in after}
     assert (led["Kent Police"], led["DAVSS"]) == (28, 4)
 

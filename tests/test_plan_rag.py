@@ -37,13 +37,17 @@ def exported_rag(client) -> dict[str, str]:
     return {row[0]: row[header.index("RAG status")] for row in rows[1:]}
 
 
-@pytest.fixture
-def reported(db):
-    # As in the demo: Q1 to Q3 closed, Q4 open.
+def as_in_the_demo():
+    """Q1 to Q3 closed, Q4 open: the reporting quarter is Q3."""
     Quarter.objects.filter(plan__financial_year=2022, number__lte=3).update(
         is_open=False, closed_at=timezone.now()
     )
     Quarter.objects.filter(plan__financial_year=2022, number=4).update(is_open=True)
+
+
+@pytest.fixture
+def reported(db):
+    as_in_the_demo()
     report("1.1", "DAVSS", 2, "red")  # an older quarter: superseded by Q3
     report("1.1", "DAVSS", 3, "green")
     report("1.3", "DAVSS", 3, "green")
@@ -101,6 +105,7 @@ def test_a_bad_rag_filter_is_a_page_not_an_error(client, board_member, reported)
 
 @pytest.fixture
 def across_agencies(db):
+    as_in_the_demo()
     report("1.1", "DAVSS", 3, "green")
     report("2.7", "Kent Police", 3, "amber")  # Kent Police alone leads 2.7
     report("1.6", "Kent Police", 3, "green")  # 1.6: Look Ahead and Kent Police

@@ -244,22 +244,23 @@ def test_a_partner_reads_nothing_of_another_agencys_returns(client, davss_user, 
 
 
 @pytest.mark.django_db
-def test_a_partner_is_not_told_that_another_agency_has_not_reported(
+def test_a_partner_reads_another_agencys_return_state_never_what_it_says(
     client, davss_user, police_user, world, kent_police
 ):
-    """The action page shows a partner their own agencies' returns; whether another agency
-    has reported is not for it to say (Kent Police has: it would be false)."""
+    """Issue 11's rule 4: a page says what state another agency's return is in, as the
+    viewer may know it, and never "not reported" of a return that exists; what the return
+    says (RAG status, narrative, figures) stays the agency's and the manager's."""
     url = reverse("action_detail", args=[kent_police.gangs.pk]) + "?quarter=4"
     client.force_login(davss_user)
     page = client.get(url).content.decode()
-    assert "Not yet reported" not in page
-    assert (
-        "Kent Police" not in html.fromstring(page).xpath("string(//main)").split("Returns for")[-1]
-    )
-    # Kent Police's own partner is told when their agency has not reported.
+    main = html.fromstring(page).xpath("string(//main)")
+    assert "ot reported" not in page
+    assert "Kent Police" in main and "Approved" in main
+    assert shown({url: (200, "text/html", page)}, [APPROVED, *counts(APPROVED_COUNT)]) == {}
+    # Kent Police's own partner reads a return not yet started as such.
     client.force_login(police_user)
     page = client.get(reverse("action_detail", args=[kent_police.funding.pk]) + "?quarter=3")
-    assert "Not yet reported for Q3 2022/23: Kent Police." in page.content.decode()
+    assert "Not started" in page.content.decode()
 
 
 # The board ------------------------------------------------------------------------------------
@@ -309,7 +310,7 @@ def test_the_board_reads_an_approved_returns_approval_only(
         client.force_login(reader)
         assert history_rows(client, kent_police.approved) == [
             approval,
-            (str(police_user), "Submitted", "Submitted", "Amber"),
+            (str(police_user), "Submitted", "Waiting for review", "Amber"),
             (str(manager), sent_back, "Sent back", "Red"),
-            (str(police_user), "Submitted", "Submitted", "Red"),
+            (str(police_user), "Submitted", "Waiting for review", "Red"),
         ]

@@ -11,7 +11,6 @@ from urllib.parse import quote
 
 import pytest
 from axes.models import AccessAttempt
-from django.core import mail
 from django.test import Client, override_settings
 from django.urls import reverse
 from django_otp.oath import totp
@@ -20,6 +19,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from lxml import html
 
 from accounts import second_factor
+from tests.mail_servers import deliver_queued_mail
 
 from .factories import PASSWORD
 from .test_access import ACCESS, database_state, url_name, world  # noqa: F401 (a fixture)
@@ -320,13 +320,13 @@ def test_a_manager_resets_a_users_second_factor_logged_and_emailed(davss_user, m
     assert not second_factor.is_on(davss_user)
     assert not TOTPDevice.objects.filter(user=davss_user).exists()
     assert "second factor reset: user=davss by=manager ip=10.2.2.2" in caplog.text
-    assert [message.to for message in mail.outbox] == [[davss_user.email]]
-    assert "reset the two-factor authentication" in mail.outbox[0].body
+    assert [message.to for message in deliver_queued_mail()] == [[davss_user.email]]
+    assert "reset the two-factor authentication" in deliver_queued_mail()[0].body
     assert page_of(davss) == "home"  # the session verified by the removed app: no longer
     assert not davss.session.get("otp_device_id") or page_of(davss) == "home"
 
     assert client.post(url).status_code == 302  # nothing left to reset: no second e-mail
-    assert len(mail.outbox) == 1
+    assert len(deliver_queued_mail()) == 1
 
 
 def test_after_a_reset_a_required_users_open_session_must_set_it_up_again(

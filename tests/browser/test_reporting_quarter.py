@@ -3,7 +3,7 @@ manager approves a return for Q4, and every quarter-dependent page still opens o
 so, and offers the other quarters in its picker."""
 
 import pytest
-from csp.demo import DEMO_PASSWORD
+from demodata.demo_returns import DEMO_PASSWORD
 from django.urls import reverse
 from playwright.sync_api import expect
 
