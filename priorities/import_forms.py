@@ -55,12 +55,13 @@ class ResolutionForm(forms.Form):
                     *agencies,
                 ],
                 initial=KEEP,
+                required=False,  # not chosen: kept as printed
                 error_messages={"invalid_choice": "Choose an agency from the list"},
             )
             self.names.append((key, item))
 
     def choices(self) -> dict[str, str]:
-        return {item["name"]: self.cleaned_data[key] for key, item in self.names}
+        return {item["name"]: self.cleaned_data[key] or KEEP for key, item in self.names}
 
     def rows(self):
         """(bound field, the name and the refs that print it) for the template."""

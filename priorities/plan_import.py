@@ -381,11 +381,14 @@ def compare(plan: Plan, parsed: dict) -> Changes:
         metrics = [list(metric) for metric in row["metrics"]]
         if held is not None and held.lead_agencies == row["lead_agencies"]:
             # Unchanged wording: keep what it resolves to now (the manager's to correct).
-            agency_ids = sorted(agency.pk for agency in held.agencies.all())
+            agency_ids = [agency.pk for agency in held.agencies.all()]
             all_partners, missing = held.all_partners, []
         else:
             printed, all_partners = lead_names(row["lead_agencies"])
-            agency_ids = sorted({index[n.casefold()] for n in printed if n.casefold() in index})
+            # In the order printed, each once.
+            agency_ids = list(
+                dict.fromkeys(index[n.casefold()] for n in printed if n.casefold() in index)
+            )
             missing = [n for n in printed if n.casefold() not in index]
         for name in missing:
             unresolved.setdefault(name, []).append(row["ref"])
