@@ -317,3 +317,23 @@ def test_a_reworded_file_changes_and_removes_within_its_priorities_only(client, 
     assert first.measure == "Hotspots mapped monthly."
     assert list(first.metrics.values_list("name", flat=True)) == ["Patrols run"]
     assert Priority.objects.filter(pk=other.pk).exists()
+
+
+@pytest.mark.django_db
+def test_a_spreadsheet_reaching_past_the_limits_is_refused_before_it_is_read(
+    client, manager, draft
+):
+    """The crime imports' bounded reader: one cell at XFD1048576 would make the reader ask
+    for 512 GB; it is refused from the file's XML, beside the field, and nothing is kept."""
+    client.force_login(manager)
+    workbook = template_workbook(client)
+    workbook["Plan"].append(ROWS[0])
+    workbook["Plan"]["XFD1048576"] = "far"
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    buffer.name = "far.xlsx"
+    response = upload(client, draft, buffer)
+    assert response.status_code == 200
+    assert "far.xlsx" in str(response.context["form"].errors["file"])
+    assert "250,000 rows" in str(response.context["form"].errors["file"])
+    assert not PlanImport.objects.exists()
