@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from docx import Document
 from lxml import html
@@ -183,3 +185,21 @@ def test_only_the_manager_publishes(davss_user, plan):
         publication.publish(davss_user, plan)
     plan.refresh_from_db()
     assert plan.published_at is None
+
+
+@pytest.mark.django_db
+def test_the_public_page_runs_the_same_queries_however_long_the_plan(client, manager, plan):
+    publication.publish(manager, plan)
+    address = reverse("public_plan")
+    client.get(address)
+    with CaptureQueriesContext(connection) as before:
+        client.get(address)
+    priority = plan.priorities.get(number=1)
+    for number in range(50, 70):
+        Action.objects.create(
+            priority=priority, number=number, description=f"Extra {number}", measure="M"
+        )
+    with CaptureQueriesContext(connection) as after:
+        response = client.get(address)
+    assert "Extra 69" in text_of(response)
+    assert len(after) == len(before) <= 10
