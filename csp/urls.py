@@ -13,6 +13,8 @@ urlpatterns = [
     path("accounts/", include("accounts.urls")),
     path("admin/", admin.site.urls),
     path("", include("priorities.urls")),
+    path("", include("priorities.import_urls")),
+    path("", include("dashboard.publication_urls")),
     path("", include("actions.urls")),
     path("", include("crimestats.urls")),
     path("", include("dashboard.urls")),

@@ -1,5 +1,6 @@
 import datetime
 
+from django.conf import settings
 from django.db import models
 from simple_history.models import HistoricalRecords
 
@@ -14,6 +15,10 @@ QUARTER_NAMES = {
 class PlanQuerySet(models.QuerySet):
     def active(self):
         return self.filter(state=Plan.State.ACTIVE)
+
+    def published(self):
+        """Plans on the public page: published by the manager (priorities.publication)."""
+        return self.filter(published_at__isnull=False)
 
     def current(self):
         """The plan the partnership is working to: the newest active one, else the newest."""
@@ -40,6 +45,11 @@ class Plan(models.Model):
     state = models.CharField(max_length=10, choices=State, default=State.DRAFT)
     return_due_days = models.PositiveSmallIntegerField(
         default=30, help_text="Days after a quarter ends that its returns are due."
+    )
+    published_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the manager published it: its public page is open to anyone.",
     )
 
     history = HistoricalRecords()
@@ -145,3 +155,24 @@ class Quarter(models.Model):
     @property
     def due(self) -> datetime.date:
         return self.end + datetime.timedelta(days=self.plan.return_due_days)
+
+
+class PlanImport(models.Model):
+    """A plan spreadsheet read and previewed, waiting for its uploader to confirm it
+    (priorities.plan_import). Holds the rows read, not the file; deleted when confirmed or
+    discarded."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="+")
+    file_name = models.CharField(max_length=500)
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="plan_imports"
+    )
+    uploaded_at = models.DateTimeField(auto_now_add=True)
+    payload = models.JSONField(help_text="The priorities and actions read from the file.")
+
+    class Meta:
+        ordering = ["-uploaded_at"]
+
+    def __str__(self) -> str:
+        return f"{self.file_name} for {self.plan} (waiting since {self.uploaded_at:%d %b %Y %H:%M})"

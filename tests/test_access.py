@@ -10,6 +10,7 @@ and every page read for inline script without this response's nonce and inline s
 A refused request (sent to sign in, 403, 404 or 405) must leave the database as it was.
 """
 
+import datetime
 import re
 from types import SimpleNamespace
 from urllib.parse import quote
@@ -20,6 +21,7 @@ from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 from lxml import html
 from post_office.models import STATUS, Email
 
@@ -29,7 +31,7 @@ from actions.models import Action, Agency, QuarterlyReturn
 from crimestats.models import CrimeType, PendingImport, Source, SourceCategory
 from crimestats.sources.parsed import Parsed
 from people import services as people_services
-from priorities.models import Plan, Priority, Quarter
+from priorities.models import Plan, PlanImport, Priority, Quarter
 
 from .factories import AgencyFactory, UserFactory
 
@@ -270,6 +272,64 @@ ACCESS = {
         (L, 403, 403, 302, 403, 302),
         lambda world: {"pk": world.davss.pk, "merged_pk": world.spare.pk},
     ),
+    # Importing a plan from a spreadsheet: the manager's, into a draft (2023/24). A waiting
+    # import is its uploader's alone, so another manager (admin) gets 404; confirming the
+    # (empty) waiting import changes nothing and goes back to the import page (302).
+    "plan_import_template": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 405, 403, 405)),
+    "plan_import_upload": row(  # POSTed empty: the form with its errors
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 200, 403, 200),
+        lambda world: {"pk": world.draft_plan.pk},
+    ),
+    "plan_import_pending": row(
+        (L, 403, 403, 200, 403, 404),
+        (L, 403, 403, 405, 403, 405),
+        lambda world: {"pk": world.plan_import.pk},
+    ),
+    "plan_import_confirm": row(
+        (L, 403, 403, 405, 403, 405),
+        (L, 403, 403, 302, 403, 404),
+        lambda world: {"pk": world.plan_import.pk},
+    ),
+    "plan_import_discard": row(
+        (L, 403, 403, 405, 403, 405),
+        (L, 403, 403, 302, 403, 404),
+        lambda world: {"pk": world.plan_import.pk},
+    ),
+    "plan_spreadsheet": row(
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 405, 403, 405),
+        lambda world: {"pk": world.plan.pk},
+    ),
+    # Publishing: the manager's. 2022/23 is published already (publishing it again is
+    # refused with a message, 302), the 2023/24 draft is not (so is unpublishing it).
+    "plan_publication": row(
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 405, 403, 405),
+        lambda world: {"pk": world.plan.pk},
+    ),
+    "plan_publish": row(
+        (L, 403, 403, 405, 403, 405),
+        (L, 403, 403, 302, 403, 302),
+        lambda world: {"pk": world.plan.pk},
+    ),
+    "plan_unpublish": row(
+        (L, 403, 403, 405, 403, 405),
+        (L, 403, 403, 302, 403, 302),
+        lambda world: {"pk": world.draft_plan.pk},
+    ),
+    # The plan as a Word document and as a page to print: whoever reads the plan.
+    "plan_document": row(signed_in(200), signed_in(405), lambda world: {"pk": world.plan.pk}),
+    "plan_printable": row(signed_in(200), signed_in(405), lambda world: {"pk": world.plan.pk}),
+    "plan_document (draft)": row(  # a draft is the manager's until sent for sign-off
+        (L, 404, 404, 200, 404, 200), signed_in(405), lambda world: {"pk": world.draft_plan.pk}
+    ),
+    # The published plan's public page: the only anonymous page with plan data. It shows
+    # the plan text and the crime table, never returns, narratives, their figures or people
+    # (tests/test_plan_publish.py).
+    "public_plan": row(anyone(200), anyone(405)),
+    "public_plan_year": row(anyone(200), anyone(405), lambda world: {"year": 2022}),
+    "public_plan_year (unpublished)": row(anyone(404), anyone(405), lambda world: {"year": 2023}),
     "crime_categories": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 405, 403, 405)),
     "crime_category_edit": row(  # POSTed empty: every box cleared, saved (302)
         (L, 403, 403, 200, 403, 200),
@@ -290,8 +350,10 @@ DJANGO_AUTH_VIEWS = {
     "password_reset_complete",
 }
 # The only URLs anonymous visitors may open: signing in, password reset, the
-# accessibility statement and the health check.
+# accessibility statement, the health check and the published plan's public page.
 PUBLIC = {
+    "public_plan",
+    "public_plan_year",
     "login",
     "password_reset",
     "password_reset_done",
@@ -441,7 +503,29 @@ def world(davss_user, manager, plan):
         agencies=[davss],
     )
     invitation, invitation_token = Invitation.issue(invited.user, manager)
+    Plan.objects.filter(pk=plan.pk).update(published_at=timezone.now())
+    draft_plan = Plan.objects.create(
+        partnership=plan.partnership,
+        financial_year=2023,
+        title="Community Safety Partnership Plan 2023-24",
+        assessment_start=datetime.date(2022, 1, 1),
+        assessment_end=datetime.date(2022, 12, 31),
+    )
     return SimpleNamespace(
+        draft_plan=draft_plan,
+        plan_import=PlanImport.objects.create(
+            plan=draft_plan,
+            file_name="plan.csv",
+            sha256="0" * 64,
+            uploaded_by=manager,
+            payload={
+                "file_name": "plan.csv",
+                "priorities": [],
+                "actions": [],
+                "errors": [],
+                "error_count": 0,
+            },
+        ),
         davss_user=davss_user,
         invited=invited.user,
         invitation_token=invitation_token,

@@ -156,6 +156,13 @@ PAGES = {
         "crime_figures_edit", "manager", url("crime_figures_edit", 2021), 14
     ),
     "crime import": Page("crime_import", "manager", url("crime_import"), 7),
+    # The plan as published (dashboard/publication.py): plan, priorities, actions, crime table.
+    "plan: printable": Page(
+        "plan_printable", "board", url("plan_printable", lambda o: o.plan.pk), 12
+    ),
+    "plan: publication": Page(
+        "plan_publication", "manager", url("plan_publication", lambda o: o.plan.pk), 6
+    ),
 }
 
 
