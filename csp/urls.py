@@ -14,6 +14,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("priorities.urls")),
     path("", include("actions.urls")),
+    path("", include("actions.editing_urls")),
     path("", include("crimestats.urls")),
     path("", include("dashboard.urls")),
     path("", include("people.urls")),
