@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_POST, require_safe
 
 from csp.permissions import Capability, requires
 from priorities import editing as plan_editing
@@ -25,6 +25,20 @@ def _locked(request, plan: Plan) -> HttpResponse | None:
     return None
 
 
+def _priorities_fixed(request, plan: Plan) -> HttpResponse | None:
+    """Back to the plan's edit page, with the reason, unless its priorities may change
+    (a draft's only: an active plan's refs stay as partners know them)."""
+    if edit_mode(plan) != FREE:
+        messages.error(
+            request,
+            locked_message(plan)
+            if edit_mode(plan) == LOCKED
+            else f"The {plan.label} plan is active, so its priorities stay as they are.",
+        )
+        return redirect("edit_plan", plan.financial_year)
+    return None
+
+
 def _posted(request):
     """The form's data when posted (even with no field: a draft's remove asks no reason)."""
     return request.POST if request.method == "POST" else None
@@ -35,11 +49,10 @@ def _back(plan: Plan) -> HttpResponse:
 
 
 @requires(Capability.EDIT_PLAN)
+@require_safe
 def edit_plan(request: HttpRequest, year: int) -> HttpResponse:
     """The plan's priorities, actions and metrics, each with its change links."""
     plan = get_object_or_404(Plan, financial_year=year)
-    if request.method == "POST":
-        return _back(plan)
     priorities = Priority.objects.filter(plan=plan).prefetch_related(
         Prefetch(
             "actions",
@@ -65,7 +78,7 @@ def _priority_page(request, plan, form, priority=None):
 @requires(Capability.EDIT_PLAN)
 def edit_priority_add(request: HttpRequest, year: int) -> HttpResponse:
     plan = get_object_or_404(Plan, financial_year=year)
-    if (refused := _locked(request, plan)) is not None:
+    if (refused := _priorities_fixed(request, plan)) is not None:
         return refused
     if request.method == "POST":
         form = PriorityForm(request.POST)
@@ -86,7 +99,7 @@ def edit_priority_add(request: HttpRequest, year: int) -> HttpResponse:
 def edit_priority(request: HttpRequest, pk: int) -> HttpResponse:
     priority = get_object_or_404(Priority.objects.select_related("plan"), pk=pk)
     plan = priority.plan
-    if (refused := _locked(request, plan)) is not None:
+    if (refused := _priorities_fixed(request, plan)) is not None:
         return refused
     if request.method == "POST":
         form = PriorityForm(request.POST)
@@ -137,7 +150,7 @@ def _confirm(request, plan, form, *, title, body, button, cancel, warning=False)
 def edit_priority_remove(request: HttpRequest, pk: int) -> HttpResponse:
     priority = get_object_or_404(Priority.objects.select_related("plan"), pk=pk)
     plan = priority.plan
-    if (refused := _locked(request, plan)) is not None:
+    if (refused := _priorities_fixed(request, plan)) is not None:
         return refused
     form = ReasonForm(_posted(request), mode=FREE)
     if request.method == "POST":
