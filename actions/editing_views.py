@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST, require_safe
 
+from csp.kept_input import keeps_typed_input, restore
 from csp.permissions import Capability, requires
 from priorities import editing as plan_editing
 from priorities.editing import FREE, LOCKED, EditError, edit_mode, locked_message
@@ -75,6 +76,7 @@ def _priority_page(request, plan, form, priority=None):
     )
 
 
+@keeps_typed_input()
 @requires(Capability.EDIT_PLAN)
 def edit_priority_add(request: HttpRequest, year: int) -> HttpResponse:
     plan = get_object_or_404(Plan, financial_year=year)
@@ -91,10 +93,11 @@ def edit_priority_add(request: HttpRequest, year: int) -> HttpResponse:
                 messages.success(request, f"Priority {priority.number} added.")
                 return _back(plan)
     else:
-        form = PriorityForm(initial={"number": plan.priorities.count() + 1})
+        form = PriorityForm(restore(request), initial={"number": plan.priorities.count() + 1})
     return _priority_page(request, plan, form)
 
 
+@keeps_typed_input()
 @requires(Capability.EDIT_PLAN)
 def edit_priority(request: HttpRequest, pk: int) -> HttpResponse:
     priority = get_object_or_404(Priority.objects.select_related("plan"), pk=pk)
@@ -112,7 +115,7 @@ def edit_priority(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, f"Priority {priority.number} saved.")
                 return _back(plan)
     else:
-        form = PriorityForm(initial=PriorityForm.initial_for(priority))
+        form = PriorityForm(restore(request), initial=PriorityForm.initial_for(priority))
     return _priority_page(request, plan, form, priority)
 
 
@@ -192,6 +195,7 @@ def _action_fields(form) -> dict:
     return data
 
 
+@keeps_typed_input()
 @requires(Capability.EDIT_PLAN)
 def edit_action_add(request: HttpRequest, pk: int) -> HttpResponse:
     """A new action at the end of a priority."""
@@ -219,7 +223,8 @@ def edit_action_add(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 return redirect("edit_action", action.pk)
     else:
-        form = ActionForm(initial={"priority": priority}, plan=plan, mode=mode)
+        # Typed as the session ended (csp/kept_input.py): back in the form, once.
+        form = ActionForm(restore(request), initial={"priority": priority}, plan=plan, mode=mode)
     return _action_page(request, plan, form, priority=priority)
 
 
@@ -229,6 +234,7 @@ def _action(pk):
     )
 
 
+@keeps_typed_input()
 @requires(Capability.EDIT_PLAN)
 def edit_action(request: HttpRequest, pk: int) -> HttpResponse:
     action = _action(pk)
@@ -248,7 +254,9 @@ def edit_action(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, f"Action {action.ref} saved.")
                 return redirect("edit_action", action.pk)
     else:
-        form = ActionForm(initial=ActionForm.initial_for(action), plan=plan, mode=mode)
+        form = ActionForm(
+            restore(request), initial=ActionForm.initial_for(action), plan=plan, mode=mode
+        )
     return render(
         request,
         "editing/action_form.html",

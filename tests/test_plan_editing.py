@@ -417,3 +417,19 @@ def test_partners_and_the_board_cannot_edit_the_plan(client, davss_user, board_m
         assert response.status_code == 403
     action.refresh_from_db()
     assert action.description != "x"
+
+
+def test_an_action_typed_as_the_session_ended_comes_back_after_signing_in(client, manager, draft):
+    from .test_nothing_typed_is_lost import next_url, session_ends, sign_in_again, signed_in_on
+
+    first = draft.priorities.get(number=1)
+    url = reverse("edit_action_add", args=[first.pk])
+    signed_in_on(client, manager, url)
+    session_ends()
+    back = next_url(client.post(url, action_post(first, description="Typed for an hour")))
+    assert first.actions.count() == 3  # nothing saved on the manager's behalf
+
+    response = sign_in_again(client, manager, back)
+    page = response.content.decode()
+    assert "Typed for an hour" in page
+    assert "We kept what you typed; check it and save." in page
