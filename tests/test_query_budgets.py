@@ -156,6 +156,10 @@ PAGES = {
         "crime_figures_edit", "manager", url("crime_figures_edit", 2021), 14
     ),
     "crime import": Page("crime_import", "manager", url("crime_import"), 7),
+    # Editing the plan: priorities, actions and metrics prefetched; the action's form reads
+    # its priorities, the agencies (with their other names) and its metrics and history.
+    "edit plan": Page("edit_plan", "manager", url("edit_plan", 2022), 9),
+    "edit action": Page("edit_action", "manager", url("edit_action", action), 14),
 }
 
 
