@@ -2,6 +2,7 @@
 reason, a closed plan never; what has returns is withdrawn or retired, never deleted."""
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from actions import editing, obligations, services
@@ -385,6 +386,10 @@ def test_an_action_naming_no_lead_agency_is_owed_by_its_accountable_agency(manag
     q1 = Quarter.objects.get(plan=plan, number=1)
     rows = obligations.obligations([q1], actions=[action])
     assert [(row.agency, row.required) for row in rows] == [(davss, True)]
+    client = Client()
+    client.force_login(manager)
+    page = client.get(reverse("action_detail", args=[action.pk])).content.decode()
+    assert "DAVSS</a> (accountable: the plan names no active lead)" in page
 
 
 # Closed plans and other roles ------------------------------------------------------------------
