@@ -81,9 +81,24 @@ class Action(models.Model):
     all_partners = models.BooleanField(
         default=False, help_text='"All partners" or "… and partners": every partner may report.'
     )
+    accountable_agency = models.ForeignKey(
+        Agency,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Owes the return when the plan names no lead agency (else the coordinating "
+        "agency does: actions.obligations).",
+    )
     measure = models.TextField()
     outcome = models.TextField(blank=True)
     target = models.CharField(max_length=300, blank=True)
+    withdrawn_from = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        help_text="Withdrawn: the first quarter (1 to 4) it is no longer owed; 5 when every "
+        "quarter of the year had opened already. Its returns stay.",
+    )
 
     history = HistoricalRecords(m2m_fields=[agencies])
     objects = ActionQuerySet.as_manager()
@@ -92,10 +107,23 @@ class Action(models.Model):
         ordering = ["priority__plan", "priority__number", "number"]
         constraints = [
             models.UniqueConstraint(fields=["priority", "number"], name="unique_action_number"),
+            models.CheckConstraint(
+                condition=models.Q(withdrawn_from__gte=1, withdrawn_from__lte=5),
+                name="action_withdrawn_from_quarter_1_to_5",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.ref} {self.description[:60]}"
+
+    @property
+    def withdrawn(self) -> bool:
+        return self.withdrawn_from is not None
+
+    def owed_in(self, quarter: Quarter) -> bool:
+        """Whether the action's returns are owed in this quarter of its plan: always, until
+        it is withdrawn, then only in the quarters before (actions.editing.withdraw_action)."""
+        return self.withdrawn_from is None or quarter.number < self.withdrawn_from
 
     @property
     def ref(self) -> str:
@@ -112,6 +140,11 @@ class Metric(models.Model):
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=10, choices=Kind, default=Kind.COUNT)
     order = models.PositiveSmallIntegerField(default=0)
+    retired_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="Retired: kept on the returns that hold it, no longer asked on the return form.",
+    )
 
     history = HistoricalRecords()
 
@@ -123,6 +156,11 @@ class Metric(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def asked(self) -> bool:
+        """Asked on the return form: every metric until it is retired."""
+        return self.retired_at is None
 
 
 class QuarterlyReturnQuerySet(models.QuerySet):

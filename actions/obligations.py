@@ -5,8 +5,11 @@ The rule (DESIGN §9, issue 11):
 
 - For each action and quarter a return is **owed** by each active lead agency the plan
   names (the action's agency links).
-- An action that names no active lead agency is owed by the partnership's **coordinating
-  agency**, so someone is always accountable.
+- An action that names no active lead agency is owed by its **accountable agency** where
+  the manager chose one (``Action.accountable_agency``), else by the partnership's
+  **coordinating agency**, so someone is always accountable.
+- A **withdrawn** action (``Action.withdrawn_from``) is owed by nobody from the quarter it
+  was withdrawn from; its returns stay and count as contributions.
 - Where the plan says "All partners", "All relevant agencies" or "… and partners"
   (``Action.all_partners``), every other active agency may **contribute** a return. A
   contribution is optional: never missing, overdue or reminded. Once submitted it is
@@ -121,21 +124,29 @@ class Obligation:
         return TIMELINESS_LABELS.get(self.timeliness, "")
 
 
-def owers(leads: set[int], coordinator: Agency | None) -> set[int]:
-    """The agencies (ids) that owe an action's return, given its active lead agencies.
-    owing_agencies says the same in SQL (tests/test_obligations.py holds them together)."""
+def owers(leads: set[int], coordinator: Agency | None, accountable: int | None = None) -> set[int]:
+    """The agencies (ids) that owe an action's return, given its active lead agencies and
+    its accountable agency (its id, if active). owing_agencies says the same in SQL
+    (tests/test_obligations.py holds them together)."""
     if leads:
         return leads
+    if accountable:
+        return {accountable}
     return {coordinator.pk} if coordinator else set()
 
 
 def owing_agencies(action: Action):
-    """The agencies that owe the action's return each quarter, as a queryset (one query
-    when read): its active lead agencies, or the coordinating agency where it names none."""
+    """The agencies that owe the action's return each quarter it is owed, as a queryset
+    (one query when read): its active lead agencies; where it names none, its accountable
+    agency if active, else the coordinating agency."""
     active_leads = Action.agencies.through.objects.filter(action=action, agency__active=True)
-    return Agency.objects.active().filter(
-        Q(actions=action) | (is_coordinating_agency() & ~Exists(active_leads))
+    active_accountable = Agency.objects.active().filter(pk=action.accountable_agency_id)
+    fallback = Q(pk=action.accountable_agency_id) | (
+        is_coordinating_agency() & ~Exists(active_accountable)
     )
+    # pk__in rather than a join on actions, which would repeat an agency once per action.
+    leads = Action.agencies.through.objects.filter(action=action).values("agency_id")
+    return Agency.objects.active().filter(Q(pk__in=leads) | (fallback & ~Exists(active_leads)))
 
 
 def obligations(
@@ -190,6 +201,7 @@ def obligations(
     # Every agency the rows may name, and the coordinating agency, in one query.
     wanted = {agency_id for ids in leads.values() for agency_id in ids}
     wanted |= {agency_id for _, agency_id, _ in found}
+    wanted |= {a.accountable_agency_id for a in action_list if a.accountable_agency_id}
     named = Q(pk__in=wanted) | is_coordinating_agency()
     if offered and agency_ids:
         named |= Q(pk__in=agency_ids, active=True)
@@ -199,7 +211,10 @@ def obligations(
         .in_bulk()
     )
     coordinator = next((a for a in agency_by_pk.values() if a.coordinating), None)
-    owed = {pk: owers(leads[pk], coordinator) for pk in by_pk}
+    owed = {
+        action.pk: owers(leads[action.pk], coordinator, _active(agency_by_pk, action))
+        for action in action_list
+    }
     if agency_ids is not None:
         agency_by_pk = {pk: agency for pk, agency in agency_by_pk.items() if pk in agency_ids}
 
@@ -208,7 +223,7 @@ def obligations(
         for action in action_list:
             if action.priority.plan_id != quarter.plan_id:
                 continue
-            required = owed[action.pk]
+            required = owed[action.pk] if action.owed_in(quarter) else set()
             candidates = required | started.get((action.pk, quarter.pk), set())
             if offered and action.all_partners and agency_ids:
                 candidates |= {
@@ -244,6 +259,12 @@ def obligations(
         )
     )
     return rows
+
+
+def _active(agency_by_pk: dict, action: Action) -> int | None:
+    """The action's accountable agency's id, if it is active."""
+    agency = agency_by_pk.get(action.accountable_agency_id)
+    return agency.pk if agency is not None and agency.active else None
 
 
 @dataclass

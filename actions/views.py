@@ -192,7 +192,8 @@ def return_edit(request: HttpRequest, quarter_pk: int, action_pk: int, agency_pk
         else None
     )
 
-    metrics = action.metrics.all()
+    # A retired metric is no longer asked; what a return already holds for it is kept.
+    metrics = [metric for metric in action.metrics.all() if metric.asked]
     if request.method == "POST":
         checking = "submit" in request.POST
         form = ReturnForm(request.POST, metrics=metrics, submitting=checking)
@@ -206,7 +207,7 @@ def return_edit(request: HttpRequest, quarter_pk: int, action_pk: int, agency_pk
                     action,
                     agency,
                     quarter,
-                    values=form.values(),
+                    values={**_retired_values(existing, action), **form.values()},
                     narrative=form.cleaned_data["narrative"],
                     rag=form.cleaned_data["rag"],
                     rag_reason=form.cleaned_data["rag_reason"].strip(),
@@ -248,6 +249,14 @@ def return_edit(request: HttpRequest, quarter_pk: int, action_pk: int, agency_pk
             "metric_fields": metric_fields,
         },
     )
+
+
+def _retired_values(existing: QuarterlyReturn | None, action: Action) -> dict:
+    """What a return already holds for the action's retired metrics, kept as it is."""
+    if existing is None:
+        return {}
+    retired = {str(metric.pk) for metric in action.metrics.all() if not metric.asked}
+    return {key: value for key, value in existing.values.items() if key in retired}
 
 
 @requires(Capability.READ_PLAN)
@@ -308,7 +317,7 @@ def return_check(request: HttpRequest, pk: int) -> HttpResponse:
     change each answer, and the final Submit return."""
     quarterly_return, may_edit = get_return_for_user(request.user, pk)
     action, quarter = quarterly_return.action, quarterly_return.quarter
-    metrics = list(action.metrics.all())
+    metrics = [metric for metric in action.metrics.all() if metric.asked]
     edit_url = reverse("return_edit", args=[quarter.pk, action.pk, quarterly_return.agency_id])
     if may_edit:
         # Complete enough to submit? The form's own rule, asked of what is stored.

@@ -142,7 +142,8 @@ def agencies_reporting_on(action, active_agencies: list) -> list:
         return list(active_agencies)
     active = {agency.pk for agency in active_agencies}
     leads = {agency.pk for agency in action.agencies.all()} & active
-    owing = owers(leads, coordinating_agency_among(active_agencies))
+    accountable = action.accountable_agency_id if action.accountable_agency_id in active else None
+    owing = owers(leads, coordinating_agency_among(active_agencies), accountable)
     return [agency for agency in active_agencies if agency.pk in owing]
 
 

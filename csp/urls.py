@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("priorities.import_urls")),
     path("", include("dashboard.publication_urls")),
     path("", include("actions.urls")),
+    path("", include("actions.editing_urls")),
     path("", include("crimestats.urls")),
     path("", include("dashboard.urls")),
     path("", include("people.urls")),

@@ -27,7 +27,7 @@ from post_office.models import STATUS, Email
 
 from accounts.models import Invitation, Role, User
 from actions import services
-from actions.models import Action, Agency, QuarterlyReturn
+from actions.models import Action, Agency, Metric, QuarterlyReturn
 from crimestats.models import CrimeType, PendingImport, Source, SourceCategory
 from crimestats.sources.parsed import Parsed
 from people import services as people_services
@@ -330,6 +330,68 @@ ACCESS = {
     "public_plan": row(anyone(200), anyone(405)),
     "public_plan_year": row(anyone(200), anyone(405), lambda world: {"year": 2022}),
     "public_plan_year (unpublished)": row(anyone(404), anyone(405), lambda world: {"year": 2023}),
+    # Editing the plan: the manager's. The world's plan is active, so its priorities stay
+    # as they are (sent back to the plan's edit page, 302) and every change to an action or
+    # metric asks for a reason (POSTed empty: the form with its errors).
+    "edit_plan": row(
+        (L, 403, 403, 200, 403, 200), (L, 403, 403, 405, 403, 405), lambda world: {"year": 2022}
+    ),
+    "edit_priority_add": row(
+        (L, 403, 403, 302, 403, 302), (L, 403, 403, 302, 403, 302), lambda world: {"year": 2022}
+    ),
+    "edit_priority": row(
+        (L, 403, 403, 302, 403, 302),
+        (L, 403, 403, 302, 403, 302),
+        lambda world: {"pk": world.priority.pk},
+    ),
+    "edit_priority_move": row(
+        signed_in(405), (L, 403, 403, 302, 403, 302), lambda world: {"pk": world.priority.pk}
+    ),
+    "edit_priority_remove": row(
+        (L, 403, 403, 302, 403, 302),
+        (L, 403, 403, 302, 403, 302),
+        lambda world: {"pk": world.priority.pk},
+    ),
+    "edit_action_add": row(
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 200, 403, 200),
+        lambda world: {"pk": world.priority.pk},
+    ),
+    "edit_action": row(
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 200, 403, 200),
+        lambda world: {"pk": world.action.pk},
+    ),
+    "edit_action_remove": row(
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 200, 403, 200),
+        lambda world: {"pk": world.action.pk},
+    ),
+    "edit_action_withdraw": row(
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 200, 403, 200),
+        lambda world: {"pk": world.action.pk},
+    ),
+    "edit_metric_add": row(
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 200, 403, 200),
+        lambda world: {"pk": world.action.pk},
+    ),
+    "edit_metric": row(
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 200, 403, 200),
+        lambda world: {"pk": world.metric.pk},
+    ),
+    "edit_metric_remove": row(
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 200, 403, 200),
+        lambda world: {"pk": world.metric.pk},
+    ),
+    "edit_metric_retire": row(
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 200, 403, 200),
+        lambda world: {"pk": world.metric.pk},
+    ),
     "crime_categories": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 405, 403, 405)),
     "crime_category_edit": row(  # POSTed empty: every box cleared, saved (302)
         (L, 403, 403, 200, 403, 200),
@@ -536,6 +598,7 @@ def world(davss_user, manager, plan):
         davss=davss,
         priority=Priority.objects.get(plan=plan, number=1),
         action=action("1.1"),
+        metric=Metric.objects.filter(action__priority__plan=plan).order_by("pk").first(),
         draft=save("1.4", submit=False),
         submitted=save("1.1", submit=True),
         approved=approved,

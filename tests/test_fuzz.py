@@ -204,6 +204,37 @@ FORMS = {
         lambda world: reverse("agency_merge", args=[world.davss.pk]),
         lambda world: ["merged"],
     ),
+    # Editing the plan (the world's plan is active: every change asks for a reason).
+    "change an action": (
+        "manager",
+        lambda world: reverse("edit_action", args=[world.action.pk]),
+        lambda world: [
+            "priority",
+            "description",
+            "lead_agencies",
+            "agencies",
+            "all_partners",
+            "accountable_agency",
+            "measure",
+            "outcome",
+            "reason",
+        ],
+    ),
+    "add a metric": (
+        "manager",
+        lambda world: reverse("edit_metric_add", args=[world.action.pk]),
+        lambda world: ["name", "kind", "order", "reason"],
+    ),
+    "change a metric": (
+        "manager",
+        lambda world: reverse("edit_metric", args=[world.metric.pk]),
+        lambda world: ["name", "kind", "order", "reason"],
+    ),
+    "withdraw an action": (
+        "manager",
+        lambda world: reverse("edit_action_withdraw", args=[world.action.pk]),
+        lambda world: ["reason"],
+    ),
     "crime source confirm": (
         "manager",
         lambda world: reverse("crime_source_confirm", args=[world.pending_import.pk]),

@@ -163,6 +163,10 @@ PAGES = {
     "plan: publication": Page(
         "plan_publication", "manager", url("plan_publication", lambda o: o.plan.pk), 6
     ),
+    # Editing the plan: priorities, actions and metrics prefetched; the action's form reads
+    # its priorities, the agencies (with their other names) and its metrics and history.
+    "edit plan": Page("edit_plan", "manager", url("edit_plan", 2022), 9),
+    "edit action": Page("edit_action", "manager", url("edit_action", action), 14),
 }
 
 
