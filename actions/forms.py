@@ -1,8 +1,9 @@
 from django import forms
 
-from csp.numbers import parse_count
+from csp.numbers import parse_count, parse_money, parse_percentage
 from csp.text import PrintableCharField
 
+from . import targets
 from .models import MAX_COUNT, Metric, QuarterlyReturn
 
 RAG = QuarterlyReturn.RAG
@@ -11,6 +12,10 @@ YES_NO = [("yes", "Yes"), ("no", "No")]
 
 def metric_field_name(metric: Metric) -> str:
     return f"metric_{metric.pk}"
+
+
+def confirm_field_name(metric: Metric) -> str:
+    return f"confirm_{metric.pk}"
 
 
 class CountField(forms.CharField):
@@ -27,6 +32,49 @@ class CountField(forms.CharField):
             return None
         try:
             return parse_count(text, self.label, MAX_COUNT)
+        except ValueError as error:
+            raise forms.ValidationError(str(error), code="invalid") from error
+
+
+class MoneyField(forms.CharField):
+    """Pounds as people type them, "£1,250" or "1250.50" (csp/numbers.py); cleaned to
+    whole pence, or None when left blank."""
+
+    def __init__(self, *, label, **kwargs):
+        super().__init__(label=label, max_length=20, **kwargs)
+        self.error_messages["max_length"] = f"{label} must be an amount in pounds, like £1,250"
+
+    def prepare_value(self, value):
+        if isinstance(value, int):  # stored pence, shown as typed
+            pounds, pence = divmod(value, 100)
+            return f"{pounds:,}" if not pence else f"{pounds:,}.{pence:02d}"
+        return value
+
+    def clean(self, value):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value  # a stored return's pence, checked again before it is submitted
+        text = super().clean(value)
+        if text in self.empty_values:
+            return None
+        try:
+            return parse_money(text, self.label)
+        except ValueError as error:
+            raise forms.ValidationError(str(error), code="invalid") from error
+
+
+class PercentageField(forms.CharField):
+    """A percentage from 0 to 100, one decimal place at most; None when left blank."""
+
+    def __init__(self, *, label, **kwargs):
+        super().__init__(label=label, max_length=10, **kwargs)
+        self.error_messages["max_length"] = f"{label} must be a percentage, like 82.5"
+
+    def clean(self, value):
+        text = super().clean(value)
+        if text in self.empty_values:
+            return None
+        try:
+            return parse_percentage(text, self.label)
         except ValueError as error:
             raise forms.ValidationError(str(error), code="invalid") from error
 
@@ -60,16 +108,33 @@ class ReturnForm(forms.Form):
         max_length=300,
         error_messages={"max_length": "The reason must be 300 characters or fewer"},
     )
+    rag_override_reason = PrintableCharField(
+        label="Why a RAG status other than the figures suggest",
+        help_text="Only where you choose another status than the suggested one.",
+        required=False,
+        max_length=300,
+        error_messages={"max_length": "The reason must be 300 characters or fewer"},
+    )
     version = forms.IntegerField(
         widget=forms.HiddenInput, required=False, min_value=0, max_value=2**31 - 1
     )
 
-    def __init__(self, *args, metrics, submitting=False, **kwargs):
+    def __init__(self, *args, metrics, quarter=None, trend=None, submitting=False, **kwargs):
+        """``metrics`` are those asked in ``quarter``; ``trend`` is metric id → (quarter,
+        value) of the agency's approved returns before it (actions.targets.trends)."""
         super().__init__(*args, **kwargs)
         self.metrics = list(metrics)
+        self.quarter = quarter
+        self.trend = trend or {}
+        self.earlier = targets.earlier_values(self.trend)
         self.submitting = submitting
+        self.suggestion = targets.Suggestion()
         for metric in self.metrics:
             self.fields[metric_field_name(metric)] = self.metric_field(metric)
+            if metric.is_numeric and self.earlier.get(str(metric.pk)):
+                self.fields[confirm_field_name(metric)] = forms.BooleanField(
+                    label="Yes, this figure is right", required=False
+                )
         # Metrics first, as the measure is read first; then narrative and RAG.
         self.order_fields([metric_field_name(m) for m in self.metrics])
 
@@ -83,6 +148,18 @@ class ReturnForm(forms.Form):
                 widget=forms.TextInput(
                     attrs={"inputmode": "numeric", "class": "govuk-input--width-10"}
                 ),
+            )
+        if metric.kind == Metric.Kind.MONEY:
+            return MoneyField(
+                label=f"{name} (£)",
+                required=False,
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "govuk-input--width-10"}),
+            )
+        if metric.kind == Metric.Kind.PERCENTAGE:
+            return PercentageField(
+                label=f"{name} (%)",
+                required=False,
+                widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "govuk-input--width-5"}),
             )
         if metric.kind == Metric.Kind.YES_NO:
             return forms.ChoiceField(
@@ -105,6 +182,19 @@ class ReturnForm(forms.Form):
         rag = cleaned.get("rag")
         if rag in (RAG.RED, RAG.AMBER) and not cleaned.get("rag_reason", "").strip():
             self.add_error("rag_reason", "Enter the reason for a red or amber status")
+        if self.quarter is not None:
+            self.suggestion = targets.suggest(
+                self.metrics, self.quarter.number, self.values(), self.earlier
+            )
+        suggested = self.suggestion.rag
+        if not (suggested and rag and rag != suggested):
+            cleaned["rag_override_reason"] = ""  # only an override keeps its reason
+        elif self.submitting and not cleaned.get("rag_override_reason", "").strip():
+            self.add_error(
+                "rag_override_reason",
+                f"The figures suggest {suggested.replace('_', ' ')}: enter why the RAG status "
+                "is another, or choose the suggested one",
+            )
         if self.submitting:
             for metric in self.metrics:
                 field = metric_field_name(metric)
@@ -126,6 +216,53 @@ class ReturnForm(forms.Form):
                 values[str(metric.pk)] = value
         return values
 
+    def confirmed_values(self) -> dict:
+        """The far-from-trend values the partner ticked as right: metric id → value."""
+        values = self.values()
+        return {
+            key: values[key]
+            for metric in self.metrics
+            if (key := str(metric.pk)) in values
+            and self.cleaned_data.get(confirm_field_name(metric))
+            and targets.is_outlier(values[key], self.earlier.get(key, []))
+        }
+
+    def _current_value(self, metric):
+        name = metric_field_name(metric)
+        if self.is_bound:
+            if hasattr(self, "cleaned_data") and name not in self.errors:
+                return self.cleaned_data.get(name)
+            return None
+        return self.initial.get(name)
+
+    def figure_rows(self) -> list[dict]:
+        """For the page: each metric's field, the quarters before beside it, and the
+        question when its value is far from them."""
+        rows = []
+        for metric in self.metrics:
+            key = str(metric.pk)
+            before = self.earlier.get(key, [])
+            value = self._current_value(metric)
+            question = (
+                targets.outlier_question(metric, value, before)
+                if targets.is_outlier(value, before)
+                else ""
+            )
+            confirm = confirm_field_name(metric)
+            rows.append(
+                {
+                    "metric": metric,
+                    "field": self[metric_field_name(metric)],
+                    "before": [
+                        (quarter, targets.format_value(metric, v))
+                        for quarter, v in self.trend.get(key, [])
+                    ],
+                    "question": question,
+                    "confirm": self[confirm] if confirm in self.fields else None,
+                }
+            )
+        return rows
+
     @classmethod
     def initial_from(cls, quarterly_return: QuarterlyReturn | None, metrics) -> dict:
         if quarterly_return is None:
@@ -134,10 +271,13 @@ class ReturnForm(forms.Form):
             "narrative": quarterly_return.narrative,
             "rag": quarterly_return.rag,
             "rag_reason": quarterly_return.rag_reason,
+            "rag_override_reason": quarterly_return.rag_override_reason,
             "version": quarterly_return.version,
         }
         for metric in metrics:
             initial[metric_field_name(metric)] = quarterly_return.values.get(str(metric.pk))
+            if quarterly_return.is_confirmed(metric.pk):
+                initial[confirm_field_name(metric)] = True
         return initial
 
 

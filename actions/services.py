@@ -84,8 +84,15 @@ def save_return(
     rag_reason: str,
     seen_version: int | None,
     submit: bool,
+    suggested_rag: str = "",
+    rag_override_reason: str = "",
+    confirmed_values: dict | None = None,
 ) -> QuarterlyReturn:
-    """Save a draft of, or submit, an agency's return; create it on first save."""
+    """Save a draft of, or submit, an agency's return; create it on first save.
+
+    ``suggested_rag`` is the RAG the figures suggest against their targets (the form works
+    it out with actions.targets), kept so every page can say where the RAG differs."""
+    confirmed_values = confirmed_values or {}
     if not permissions.may_report_for(user, action, agency):
         raise ReturnError("You cannot report for this agency on this action.")
     if not permissions.quarter_takes_entries(user, quarter, action, agency):
@@ -115,8 +122,20 @@ def save_return(
             quarterly_return.narrative,
             quarterly_return.rag,
             quarterly_return.rag_reason,
+            quarterly_return.suggested_rag,
+            quarterly_return.rag_override_reason,
+            quarterly_return.confirmed_values,
         )
-        if not submit and stored == (values, narrative, rag, rag_reason):
+        answers = (
+            values,
+            narrative,
+            rag,
+            rag_reason,
+            suggested_rag,
+            rag_override_reason,
+            confirmed_values,
+        )
+        if not submit and stored == answers:
             # The same answers again (a second click on Save draft or on Check and submit):
             # nothing to save, and nobody's changes to overwrite.
             return quarterly_return
@@ -126,6 +145,9 @@ def save_return(
     quarterly_return.narrative = narrative
     quarterly_return.rag = rag
     quarterly_return.rag_reason = rag_reason
+    quarterly_return.suggested_rag = suggested_rag
+    quarterly_return.rag_override_reason = rag_override_reason
+    quarterly_return.confirmed_values = confirmed_values
     if submit:
         _mark_submitted(quarterly_return, user)
         reason = "Submitted"
