@@ -153,13 +153,17 @@ class ReturnForm(forms.Form):
             return MoneyField(
                 label=f"{name} (£)",
                 required=False,
-                widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "govuk-input--width-10"}),
+                widget=forms.TextInput(
+                    attrs={"inputmode": "decimal", "class": "govuk-input--width-10"}
+                ),
             )
         if metric.kind == Metric.Kind.PERCENTAGE:
             return PercentageField(
                 label=f"{name} (%)",
                 required=False,
-                widget=forms.TextInput(attrs={"inputmode": "decimal", "class": "govuk-input--width-5"}),
+                widget=forms.TextInput(
+                    attrs={"inputmode": "decimal", "class": "govuk-input--width-5"}
+                ),
             )
         if metric.kind == Metric.Kind.YES_NO:
             return forms.ChoiceField(
@@ -395,3 +399,105 @@ def cannot_report_message(action, agency, allowed) -> str:
         else "No active agency reports on it"
     )
     return f"{agency.name} does not lead or contribute to action {action.ref}. {choose}."
+
+
+class MetricTargetForm(forms.Form):
+    """How often a metric is asked, and its target: the manager's page per metric.
+
+    The target is typed in the metric's own unit (a count, a percentage, pounds) and read
+    by the same parsers as the return form. A reason is required once the plan is active,
+    so the history says why a target changed mid-year."""
+
+    frequency = forms.ChoiceField(
+        label="How often is it asked?",
+        choices=Metric.Frequency.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select how often it is asked"},
+    )
+    target = forms.CharField(
+        label="Target",
+        help_text="Leave blank for no target: the partner's RAG status stands alone.",
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"class": "govuk-input--width-10", "inputmode": "decimal"}),
+    )
+    target_period = forms.ChoiceField(
+        label="The target is",
+        choices=Metric.TargetPeriod.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select whether the target is for the year or each quarter"},
+    )
+    target_direction = forms.ChoiceField(
+        label="Which way is better?",
+        choices=Metric.Direction.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select whether higher or lower is better"},
+    )
+    amber_tolerance = forms.IntegerField(
+        label="Amber within (per cent of the target)",
+        help_text="For example 10: up to 10% short of the target is amber, further is red.",
+        min_value=0,
+        max_value=100,
+        widget=forms.TextInput(attrs={"class": "govuk-input--width-3", "inputmode": "numeric"}),
+        error_messages={
+            "required": "Enter how far from the target is still amber, from 0 to 100",
+            "invalid": "Enter how far from the target is still amber as a whole number, like 10",
+            "min_value": "Amber must be within 0 to 100 per cent of the target",
+            "max_value": "Amber must be within 0 to 100 per cent of the target",
+        },
+    )
+    reason = PrintableCharField(
+        label="Why is it changing?",
+        help_text="Kept in the metric's history.",
+        required=False,
+        max_length=100,
+        error_messages={"max_length": "The reason must be 100 characters or fewer"},
+    )
+
+    def __init__(self, *args, metric: Metric, reason_required: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.metric = metric
+        self.reason_required = reason_required
+        if metric.kind == Metric.Kind.MONEY:
+            self.fields["target"].label = "Target (£)"
+        elif metric.kind == Metric.Kind.PERCENTAGE:
+            self.fields["target"].label = "Target (%)"
+        if not metric.is_numeric:
+            del self.fields["target"], self.fields["target_period"]
+            del self.fields["target_direction"], self.fields["amber_tolerance"]
+
+    @classmethod
+    def initial_for(cls, metric: Metric) -> dict:
+        initial = {
+            "frequency": metric.frequency,
+            "target_period": metric.target_period,
+            "target_direction": metric.target_direction,
+            "amber_tolerance": metric.amber_tolerance,
+        }
+        if metric.target is not None:
+            stored = int(metric.target) if metric.target == int(metric.target) else metric.target
+            initial["target"] = (
+                MoneyField(label="").prepare_value(int(metric.target))
+                if metric.kind == Metric.Kind.MONEY
+                else str(stored)
+            )
+        return initial
+
+    def clean_target(self):
+        text = self.cleaned_data["target"].strip()
+        if not text:
+            return None
+        try:
+            if self.metric.kind == Metric.Kind.MONEY:
+                return parse_money(text, "The target")
+            if self.metric.kind == Metric.Kind.PERCENTAGE:
+                return parse_percentage(text, "The target")
+            return parse_count(text, "The target", MAX_COUNT)
+        except ValueError as error:
+            raise forms.ValidationError(str(error), code="invalid") from error
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if self.reason_required and not reason:
+            raise forms.ValidationError("Enter why it is changing: the plan is active")
+        return reason

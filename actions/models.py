@@ -132,9 +132,7 @@ class Metric(models.Model):
     frequency = models.CharField(max_length=10, choices=Frequency, default=Frequency.QUARTERLY)
     # In the unit a value is stored in: a count, a percentage, or pence for money.
     target = models.DecimalField(max_digits=14, decimal_places=1, null=True, blank=True)
-    target_period = models.CharField(
-        max_length=10, choices=TargetPeriod, default=TargetPeriod.YEAR
-    )
+    target_period = models.CharField(max_length=10, choices=TargetPeriod, default=TargetPeriod.YEAR)
     target_direction = models.CharField(max_length=10, choices=Direction, default=Direction.HIGHER)
     amber_tolerance = models.PositiveSmallIntegerField(
         default=10,

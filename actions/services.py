@@ -350,3 +350,26 @@ def _end_lock_exception(user, quarter, action, agency) -> None:
         exception._change_reason = "Ended: the return was resubmitted"
         exception.delete()
         audit.info("lock exception %s ended: resubmitted by %s", exception, user.username)
+
+
+@transaction.atomic
+def set_metric_target(user, metric, *, changes: dict, reason: str):
+    """How often a metric is asked and its target, with the reason in its history.
+    A closed plan never changes."""
+    from priorities.models import Plan
+
+    current = (
+        type(metric)
+        .objects.select_for_update()
+        .select_related("action__priority__plan")
+        .get(pk=metric.pk)
+    )
+    if current.action.priority.plan.state == Plan.State.CLOSED:
+        raise ReturnError("The plan is closed: its metrics no longer change.")
+    for name, value in changes.items():
+        setattr(current, name, value)
+    current._history_user = user
+    current._change_reason = change_reason(reason or "Target and frequency set")
+    current.save()
+    audit.info("metric %s target set by %s: %s", current.pk, user.username, reason)
+    return current

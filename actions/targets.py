@@ -96,9 +96,7 @@ def assess(metric: Metric, quarter_number: int, value, earlier: list) -> Assessm
     target = Decimal(metric.target)
     yearly = metric.target_period == Metric.TargetPeriod.YEAR
     if yearly and metric.kind != Kind.PERCENTAGE:
-        actual += sum(
-            (n for n in (_number(v) for v in earlier) if n is not None), start=Decimal(0)
-        )
+        actual += sum((n for n in (_number(v) for v in earlier) if n is not None), start=Decimal(0))
         # By Q2, half the year's target; an annual metric (asked in Q4) the whole of it.
         expected = target * quarter_number / 4
         when = f"by Q{quarter_number}"
@@ -185,3 +183,17 @@ def trends(returns) -> dict[str, list[tuple]]:
 
 def earlier_values(trend: dict[str, list[tuple]]) -> dict[str, list]:
     return {key: [value for _, value in pairs] for key, pairs in trend.items()}
+
+
+def target_summary(metric: Metric) -> str:
+    """ "Target 200 for the year, higher is better, amber within 10%"; empty without one."""
+    if not metric.has_target:
+        return ""
+    period = "for the year" if metric.target_period == Metric.TargetPeriod.YEAR else "each quarter"
+    if metric.kind == Kind.PERCENTAGE and metric.target_period == Metric.TargetPeriod.YEAR:
+        period = "by the year's end"
+    direction = metric.get_target_direction_display().lower()
+    return (
+        f"Target {format_target(metric, metric.target)} {period}, {direction}, "
+        f"amber within {metric.amber_tolerance}%"
+    )

@@ -27,12 +27,13 @@ from .filters import ReviewFilter
 from .forms import (
     ApproveForm,
     LockExceptionForm,
+    MetricTargetForm,
     ReasonForm,
     ReturnForm,
     VersionForm,
     metric_field_name,
 )
-from .models import Action, Agency, LockException, QuarterlyReturn
+from .models import Action, Agency, LockException, Metric, QuarterlyReturn
 from .obligations import Tally, obligations
 from .tables import ReviewTable
 
@@ -86,6 +87,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if may(request.user, Capability.EDIT_PLAN):
         context["history"] = action.history.select_related("history_user")[:20]
+        context["may_edit_plan"] = True
     return render(request, "actions/action_detail.html", context)
 
 
@@ -598,3 +600,44 @@ def lock_exception_create(request: HttpRequest) -> HttpResponse:
             )
             return redirect("quarter_list")
     return render(request, "actions/quarter_list.html", _quarter_context(plan, form))
+
+
+@requires(Capability.EDIT_PLAN)
+def metric_target(request: HttpRequest, pk: int) -> HttpResponse:
+    """A metric's frequency and target, with its history: the manager's page per metric."""
+    metric = get_object_or_404(Metric.objects.select_related("action__priority__plan"), pk=pk)
+    plan = metric.action.priority.plan
+    reason_required = plan.state == Plan.State.ACTIVE
+    if request.method == "POST":
+        form = MetricTargetForm(request.POST, metric=metric, reason_required=reason_required)
+        if form.is_valid():
+            changes = {name: value for name, value in form.cleaned_data.items() if name != "reason"}
+            try:
+                services.set_metric_target(
+                    request.user, metric, changes=changes, reason=form.cleaned_data["reason"]
+                )
+            except services.ReturnError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, f"Target for {metric.name} saved.")
+                return redirect("action_detail", metric.action_id)
+    else:
+        form = MetricTargetForm(
+            initial=MetricTargetForm.initial_for(metric),
+            metric=metric,
+            reason_required=reason_required,
+        )
+    return render(
+        request,
+        "actions/metric_target.html",
+        {
+            "metric": metric,
+            "action": metric.action,
+            "form": form,
+            "reason_required": reason_required,
+            "target_shown": targets.format_target(metric, metric.target)
+            if metric.has_target
+            else "",
+            "history": metric.history.select_related("history_user")[:20],
+        },
+    )

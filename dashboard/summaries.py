@@ -334,7 +334,7 @@ def outstanding_actions(agency: Agency, quarter: Quarter) -> list[Action]:
 @dataclass
 class PriorityReport:
     picture: PriorityPicture
-    exceptions: list[QuarterlyReturn]  # approved returns rated red or amber
+    exceptions: list[QuarterlyReturn]  # approved: red or amber, or differing from the figures
     overdue: list[tuple[GridRow, Cell]]  # expected, past due and not received
     narratives: list[QuarterlyReturn]  # approved returns with a narrative
 
@@ -369,7 +369,9 @@ def quarterly_report(plan: Plan, quarter: Quarter, user, today=None) -> list[Pri
         PriorityReport(
             picture=picture,
             exceptions=[
-                r for r in by_priority[picture.priority.pk] if r.rag in (RAG.RED, RAG.AMBER)
+                r
+                for r in by_priority[picture.priority.pk]
+                if r.rag in (RAG.RED, RAG.AMBER) or r.rag_differs
             ],
             overdue=overdue[picture.priority.pk],
             narratives=[r for r in by_priority[picture.priority.pk] if r.narrative.strip()],

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from actions.models import QuarterlyReturn
+from actions.states import rag_differs_note
 
 from .board_helpers import (
     RAG_LABELS,
@@ -246,7 +247,7 @@ def test_excel_workbook_has_a_sheet_per_table_with_formulas_neutralised(client, 
     book = workbook(response)
     assert book.sheetnames == [
         "Priorities Q3 2022-23",
-        "Red and amber",
+        "Exceptions",
         "Overdue returns",
         "Approved narratives",
         "Crime 2021",
@@ -254,12 +255,25 @@ def test_excel_workbook_has_a_sheet_per_table_with_formulas_neutralised(client, 
     summary = sheet_rows(book, "Priorities Q3 2022-23")
     expected = priority_table_rows(demo_plan(), quarter(3))
     assert summary[1:] == [[row[0], *map(int, row[1:])] for row in expected]
-    red_amber = sheet_rows(book, "Red and amber")
-    assert red_amber[0] == ["Priority", "Action", "Agency", "RAG status", "Reason for status"]
+    red_amber = sheet_rows(book, "Exceptions")
+    assert red_amber[0] == [
+        "Priority",
+        "Action",
+        "Agency",
+        "RAG status",
+        "Reason for status",
+        "Against the figures",
+    ]
     assert [row[1:] for row in red_amber[1:]] == [
-        [r.action.ref, r.agency.name, RAG_LABELS[r.rag], r.rag_reason]
+        [
+            r.action.ref,
+            r.agency.name,
+            RAG_LABELS[r.rag],
+            r.rag_reason or None,
+            rag_differs_note(r) or None,
+        ]
         for r in approved(3)
-        if r.rag in ("red", "amber")
+        if r.rag in ("red", "amber") or r.rag_differs
     ]
     late = overdue(3)
     assert [row[1:] for row in sheet_rows(book, "Overdue returns")[1:]] == [

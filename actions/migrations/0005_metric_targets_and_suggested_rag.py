@@ -5,100 +5,185 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('actions', '0004_agency_merged_into'),
+        ("actions", "0004_agency_merged_into"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='historicalmetric',
-            name='amber_tolerance',
-            field=models.PositiveSmallIntegerField(default=10, help_text='How far short of the target, in per cent of it, is amber rather than red.', validators=[django.core.validators.MaxValueValidator(100)]),
+            model_name="historicalmetric",
+            name="amber_tolerance",
+            field=models.PositiveSmallIntegerField(
+                default=10,
+                help_text="How far short of the target, in per cent of it, is amber rather than red.",
+                validators=[django.core.validators.MaxValueValidator(100)],
+            ),
         ),
         migrations.AddField(
-            model_name='historicalmetric',
-            name='frequency',
-            field=models.CharField(choices=[('quarterly', 'Every quarter'), ('annual', 'Once a year, in Q4')], default='quarterly', max_length=10),
+            model_name="historicalmetric",
+            name="frequency",
+            field=models.CharField(
+                choices=[("quarterly", "Every quarter"), ("annual", "Once a year, in Q4")],
+                default="quarterly",
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalmetric',
-            name='target',
+            model_name="historicalmetric",
+            name="target",
             field=models.DecimalField(blank=True, decimal_places=1, max_digits=14, null=True),
         ),
         migrations.AddField(
-            model_name='historicalmetric',
-            name='target_direction',
-            field=models.CharField(choices=[('higher', 'Higher is better'), ('lower', 'Lower is better')], default='higher', max_length=10),
+            model_name="historicalmetric",
+            name="target_direction",
+            field=models.CharField(
+                choices=[("higher", "Higher is better"), ("lower", "Lower is better")],
+                default="higher",
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalmetric',
-            name='target_period',
-            field=models.CharField(choices=[('year', 'For the year, added up quarter by quarter'), ('quarter', 'For each quarter')], default='year', max_length=10),
+            model_name="historicalmetric",
+            name="target_period",
+            field=models.CharField(
+                choices=[
+                    ("year", "For the year, added up quarter by quarter"),
+                    ("quarter", "For each quarter"),
+                ],
+                default="year",
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalquarterlyreturn',
-            name='confirmed_values',
+            model_name="historicalquarterlyreturn",
+            name="confirmed_values",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddField(
-            model_name='historicalquarterlyreturn',
-            name='rag_override_reason',
-            field=models.CharField(blank=True, max_length=300, verbose_name='reason for a RAG other than the figures suggest'),
+            model_name="historicalquarterlyreturn",
+            name="rag_override_reason",
+            field=models.CharField(
+                blank=True,
+                max_length=300,
+                verbose_name="reason for a RAG other than the figures suggest",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalquarterlyreturn',
-            name='suggested_rag',
-            field=models.CharField(blank=True, choices=[('not_started', 'Not started'), ('red', 'Red'), ('amber', 'Amber'), ('green', 'Green'), ('complete', 'Complete')], max_length=12),
+            model_name="historicalquarterlyreturn",
+            name="suggested_rag",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("not_started", "Not started"),
+                    ("red", "Red"),
+                    ("amber", "Amber"),
+                    ("green", "Green"),
+                    ("complete", "Complete"),
+                ],
+                max_length=12,
+            ),
         ),
         migrations.AddField(
-            model_name='metric',
-            name='amber_tolerance',
-            field=models.PositiveSmallIntegerField(default=10, help_text='How far short of the target, in per cent of it, is amber rather than red.', validators=[django.core.validators.MaxValueValidator(100)]),
+            model_name="metric",
+            name="amber_tolerance",
+            field=models.PositiveSmallIntegerField(
+                default=10,
+                help_text="How far short of the target, in per cent of it, is amber rather than red.",
+                validators=[django.core.validators.MaxValueValidator(100)],
+            ),
         ),
         migrations.AddField(
-            model_name='metric',
-            name='frequency',
-            field=models.CharField(choices=[('quarterly', 'Every quarter'), ('annual', 'Once a year, in Q4')], default='quarterly', max_length=10),
+            model_name="metric",
+            name="frequency",
+            field=models.CharField(
+                choices=[("quarterly", "Every quarter"), ("annual", "Once a year, in Q4")],
+                default="quarterly",
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='metric',
-            name='target',
+            model_name="metric",
+            name="target",
             field=models.DecimalField(blank=True, decimal_places=1, max_digits=14, null=True),
         ),
         migrations.AddField(
-            model_name='metric',
-            name='target_direction',
-            field=models.CharField(choices=[('higher', 'Higher is better'), ('lower', 'Lower is better')], default='higher', max_length=10),
+            model_name="metric",
+            name="target_direction",
+            field=models.CharField(
+                choices=[("higher", "Higher is better"), ("lower", "Lower is better")],
+                default="higher",
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='metric',
-            name='target_period',
-            field=models.CharField(choices=[('year', 'For the year, added up quarter by quarter'), ('quarter', 'For each quarter')], default='year', max_length=10),
+            model_name="metric",
+            name="target_period",
+            field=models.CharField(
+                choices=[
+                    ("year", "For the year, added up quarter by quarter"),
+                    ("quarter", "For each quarter"),
+                ],
+                default="year",
+                max_length=10,
+            ),
         ),
         migrations.AddField(
-            model_name='quarterlyreturn',
-            name='confirmed_values',
+            model_name="quarterlyreturn",
+            name="confirmed_values",
             field=models.JSONField(blank=True, default=dict),
         ),
         migrations.AddField(
-            model_name='quarterlyreturn',
-            name='rag_override_reason',
-            field=models.CharField(blank=True, max_length=300, verbose_name='reason for a RAG other than the figures suggest'),
+            model_name="quarterlyreturn",
+            name="rag_override_reason",
+            field=models.CharField(
+                blank=True,
+                max_length=300,
+                verbose_name="reason for a RAG other than the figures suggest",
+            ),
         ),
         migrations.AddField(
-            model_name='quarterlyreturn',
-            name='suggested_rag',
-            field=models.CharField(blank=True, choices=[('not_started', 'Not started'), ('red', 'Red'), ('amber', 'Amber'), ('green', 'Green'), ('complete', 'Complete')], max_length=12),
+            model_name="quarterlyreturn",
+            name="suggested_rag",
+            field=models.CharField(
+                blank=True,
+                choices=[
+                    ("not_started", "Not started"),
+                    ("red", "Red"),
+                    ("amber", "Amber"),
+                    ("green", "Green"),
+                    ("complete", "Complete"),
+                ],
+                max_length=12,
+            ),
         ),
         migrations.AlterField(
-            model_name='historicalmetric',
-            name='kind',
-            field=models.CharField(choices=[('count', 'Count'), ('percentage', 'Percentage'), ('money', 'Money (£)'), ('yes_no', 'Yes or no'), ('text', 'Text')], default='count', max_length=10),
+            model_name="historicalmetric",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("count", "Count"),
+                    ("percentage", "Percentage"),
+                    ("money", "Money (£)"),
+                    ("yes_no", "Yes or no"),
+                    ("text", "Text"),
+                ],
+                default="count",
+                max_length=10,
+            ),
         ),
         migrations.AlterField(
-            model_name='metric',
-            name='kind',
-            field=models.CharField(choices=[('count', 'Count'), ('percentage', 'Percentage'), ('money', 'Money (£)'), ('yes_no', 'Yes or no'), ('text', 'Text')], default='count', max_length=10),
+            model_name="metric",
+            name="kind",
+            field=models.CharField(
+                choices=[
+                    ("count", "Count"),
+                    ("percentage", "Percentage"),
+                    ("money", "Money (£)"),
+                    ("yes_no", "Yes or no"),
+                    ("text", "Text"),
+                ],
+                default="count",
+                max_length=10,
+            ),
         ),
     ]
