@@ -140,9 +140,9 @@ def test_each_priority_has_its_exceptions_and_approved_narratives(client, users,
     for n, section in enumerate(sections, start=1):
         mine = [r for r in returns if r.action.priority.number == n]
         red_amber = [
-            [r.action.ref, r.agency.name, RAG_LABELS[r.rag], r.rag_reason]
+            [r.action.ref, r.agency.name, RAG_LABELS[r.rag], r.rag_reason, rag_differs_note(r)]
             for r in mine
-            if r.rag in ("red", "amber")
+            if r.rag in ("red", "amber") or r.rag_differs
         ]
         exceptions = section.xpath(".//table[contains(@class, 'app-table--exceptions')]")
         assert (body_rows(exceptions[0]) if exceptions else []) == red_amber
