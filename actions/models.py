@@ -208,7 +208,7 @@ class QuarterlyReturnQuerySet(models.QuerySet):
                 quarter__plan_id=quarter.plan_id,
                 quarter__number__lt=quarter.number,
             )
-            .select_related("quarter")
+            .select_related("quarter__plan")
             .order_by("quarter__number")
         )
 

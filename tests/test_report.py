@@ -390,7 +390,7 @@ def test_once_approved_the_planted_return_does_reach_the_board(client, users):
     changes = body_rows(
         table(client.get(reverse("dashboard") + "?quarter=3"), "app-table--changes")
     )
-    assert ["1.1", "DAVSS", "Green", "Now Red", SECRET_REASON] in changes
+    assert ["1.1", "DAVSS", "Green", "Now Red", SECRET_REASON, ""] in changes
 
 
 @pytest.mark.django_db
