@@ -45,7 +45,7 @@ def test_a_partner_sees_the_quarters_before_answers_the_question_and_submits(
     page.get_by_label("Referrals managed").fill("46")
     page.get_by_label("Programmes run").fill("3")
     page.get_by_label("Progress this quarter").fill("Helpline closed for a refit in May.")
-    page.get_by_label("Amber").check()
+    page.get_by_role("radio", name="Amber").check()
     page.get_by_label("Reason for a red or amber status").fill("Helpline refit.")
     page.get_by_role("button", name="Save draft").click()
     expect(page.locator(".app-suggested-rag")).to_contain_text("46 of 50 in Q4: 92%")
