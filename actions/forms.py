@@ -414,7 +414,7 @@ class MetricTargetForm(forms.Form):
         widget=forms.RadioSelect,
         error_messages={"required": "Select how often it is asked"},
     )
-    target = forms.CharField(
+    target = PrintableCharField(
         label="Target",
         help_text="Leave blank for no target: the partner's RAG status stands alone.",
         required=False,
