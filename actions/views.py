@@ -62,8 +62,10 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for metric in metrics:
         values = [r.values.get(str(metric.pk)) for r in returns]
         counted = [v for v in values if isinstance(v, int)]
-        total = sum(counted) if metric.kind == "count" and counted else None
-        rows.append({"metric": metric, "values": values, "total": total})
+        added_up = metric.kind in (Metric.Kind.COUNT, Metric.Kind.MONEY) and counted
+        total = targets.format_value(metric, sum(counted)) if added_up else None
+        shown = [None if v is None else targets.format_value(metric, v) for v in values]
+        rows.append({"metric": metric, "values": shown, "total": total})
     # Who owes the quarter's return, who has contributed one, and how far each has got.
     owed = obligations([quarter], actions=[action]) if quarter else []
     owers = [row.agency for row in owed if row.required]

@@ -33,6 +33,7 @@ from actions import obligations as owing
 from actions.models import Action, Agency, Metric, QuarterlyReturn
 from actions.obligations import LATE, MISSING, ON_TIME, TIMELINESS_LABELS, is_past_due
 from actions.states import known_state, state_label
+from actions.targets import format_value
 from priorities.models import Plan, Priority, Quarter
 
 RAG = QuarterlyReturn.RAG
@@ -411,6 +412,11 @@ def _shown(metric: Metric, values: list) -> tuple[str, int | None]:
             return "–", None
         total = sum(counts)
         return f"{total:,}", total
+    if metric.kind == Metric.Kind.MONEY:
+        amounts = [value for value in values if isinstance(value, int)]
+        return (format_value(metric, sum(amounts)), None) if amounts else ("–", None)
+    if metric.kind == Metric.Kind.PERCENTAGE:
+        return "; ".join(format_value(metric, value) for value in values), None
     if metric.kind == Metric.Kind.YES_NO:
         yes, no = values.count("yes"), values.count("no")
         if len(values) == 1:

@@ -413,6 +413,14 @@ def test_percentage_and_money_on_the_form(client, davss_user, plan, kind, typed,
         again = client.get(url)
         shown = document(again).xpath(f"//input[@name='{field}']/@value")[0]
         assert shown == typed.removeprefix("£")
+        # In pounds or per cent on the action's page and the return's, never in pence.
+        q4 = QuarterlyReturn.objects.get(quarter__number=4, action=action("1.1"))
+        for url in (
+            reverse("action_detail", args=[action("1.1").pk]) + "?quarter=4",
+            detail_url(q4),
+        ):
+            expected = typed if kind == "money" else f"{typed}%"
+            assert expected in text(document(client.get(url))), url
 
 
 # The manager's page for a metric's target ------------------------------------------------------
