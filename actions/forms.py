@@ -1,8 +1,9 @@
 from django import forms
 
-from csp.numbers import parse_count
+from csp.numbers import parse_count, parse_money, parse_percentage
 from csp.text import PrintableCharField
 
+from . import targets
 from .models import MAX_COUNT, Metric, QuarterlyReturn
 
 RAG = QuarterlyReturn.RAG
@@ -11,6 +12,10 @@ YES_NO = [("yes", "Yes"), ("no", "No")]
 
 def metric_field_name(metric: Metric) -> str:
     return f"metric_{metric.pk}"
+
+
+def confirm_field_name(metric: Metric) -> str:
+    return f"confirm_{metric.pk}"
 
 
 class CountField(forms.CharField):
@@ -27,6 +32,49 @@ class CountField(forms.CharField):
             return None
         try:
             return parse_count(text, self.label, MAX_COUNT)
+        except ValueError as error:
+            raise forms.ValidationError(str(error), code="invalid") from error
+
+
+class MoneyField(forms.CharField):
+    """Pounds as people type them, "£1,250" or "1250.50" (csp/numbers.py); cleaned to
+    whole pence, or None when left blank."""
+
+    def __init__(self, *, label, **kwargs):
+        super().__init__(label=label, max_length=20, **kwargs)
+        self.error_messages["max_length"] = f"{label} must be an amount in pounds, like £1,250"
+
+    def prepare_value(self, value):
+        if isinstance(value, int):  # stored pence, shown as typed
+            pounds, pence = divmod(value, 100)
+            return f"{pounds:,}" if not pence else f"{pounds:,}.{pence:02d}"
+        return value
+
+    def clean(self, value):
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value  # a stored return's pence, checked again before it is submitted
+        text = super().clean(value)
+        if text in self.empty_values:
+            return None
+        try:
+            return parse_money(text, self.label)
+        except ValueError as error:
+            raise forms.ValidationError(str(error), code="invalid") from error
+
+
+class PercentageField(forms.CharField):
+    """A percentage from 0 to 100, one decimal place at most; None when left blank."""
+
+    def __init__(self, *, label, **kwargs):
+        super().__init__(label=label, max_length=10, **kwargs)
+        self.error_messages["max_length"] = f"{label} must be a percentage, like 82.5"
+
+    def clean(self, value):
+        text = super().clean(value)
+        if text in self.empty_values:
+            return None
+        try:
+            return parse_percentage(text, self.label)
         except ValueError as error:
             raise forms.ValidationError(str(error), code="invalid") from error
 
@@ -60,16 +108,33 @@ class ReturnForm(forms.Form):
         max_length=300,
         error_messages={"max_length": "The reason must be 300 characters or fewer"},
     )
+    rag_override_reason = PrintableCharField(
+        label="Why a RAG status other than the figures suggest",
+        help_text="Only where you choose another status than the suggested one.",
+        required=False,
+        max_length=300,
+        error_messages={"max_length": "The reason must be 300 characters or fewer"},
+    )
     version = forms.IntegerField(
         widget=forms.HiddenInput, required=False, min_value=0, max_value=2**31 - 1
     )
 
-    def __init__(self, *args, metrics, submitting=False, **kwargs):
+    def __init__(self, *args, metrics, quarter=None, trend=None, submitting=False, **kwargs):
+        """``metrics`` are those asked in ``quarter``; ``trend`` is metric id → (quarter,
+        value) of the agency's approved returns before it (actions.targets.trends)."""
         super().__init__(*args, **kwargs)
         self.metrics = list(metrics)
+        self.quarter = quarter
+        self.trend = trend or {}
+        self.earlier = targets.earlier_values(self.trend)
         self.submitting = submitting
+        self.suggestion = targets.Suggestion()
         for metric in self.metrics:
             self.fields[metric_field_name(metric)] = self.metric_field(metric)
+            if metric.is_numeric and self.earlier.get(str(metric.pk)):
+                self.fields[confirm_field_name(metric)] = forms.BooleanField(
+                    label="Yes, this figure is right", required=False
+                )
         # Metrics first, as the measure is read first; then narrative and RAG.
         self.order_fields([metric_field_name(m) for m in self.metrics])
 
@@ -82,6 +147,22 @@ class ReturnForm(forms.Form):
                 required=False,
                 widget=forms.TextInput(
                     attrs={"inputmode": "numeric", "class": "govuk-input--width-10"}
+                ),
+            )
+        if metric.kind == Metric.Kind.MONEY:
+            return MoneyField(
+                label=f"{name} (£)",
+                required=False,
+                widget=forms.TextInput(
+                    attrs={"inputmode": "decimal", "class": "govuk-input--width-10"}
+                ),
+            )
+        if metric.kind == Metric.Kind.PERCENTAGE:
+            return PercentageField(
+                label=f"{name} (%)",
+                required=False,
+                widget=forms.TextInput(
+                    attrs={"inputmode": "decimal", "class": "govuk-input--width-5"}
                 ),
             )
         if metric.kind == Metric.Kind.YES_NO:
@@ -105,6 +186,19 @@ class ReturnForm(forms.Form):
         rag = cleaned.get("rag")
         if rag in (RAG.RED, RAG.AMBER) and not cleaned.get("rag_reason", "").strip():
             self.add_error("rag_reason", "Enter the reason for a red or amber status")
+        if self.quarter is not None:
+            self.suggestion = targets.suggest(
+                self.metrics, self.quarter.number, self.values(), self.earlier
+            )
+        suggested = self.suggestion.rag
+        if not (suggested and rag and rag != suggested):
+            cleaned["rag_override_reason"] = ""  # only an override keeps its reason
+        elif self.submitting and not cleaned.get("rag_override_reason", "").strip():
+            self.add_error(
+                "rag_override_reason",
+                f"The figures suggest {suggested.replace('_', ' ')}: enter why the RAG status "
+                "is another, or choose the suggested one",
+            )
         if self.submitting:
             for metric in self.metrics:
                 field = metric_field_name(metric)
@@ -126,6 +220,53 @@ class ReturnForm(forms.Form):
                 values[str(metric.pk)] = value
         return values
 
+    def confirmed_values(self) -> dict:
+        """The far-from-trend values the partner ticked as right: metric id → value."""
+        values = self.values()
+        return {
+            key: values[key]
+            for metric in self.metrics
+            if (key := str(metric.pk)) in values
+            and self.cleaned_data.get(confirm_field_name(metric))
+            and targets.is_outlier(values[key], self.earlier.get(key, []))
+        }
+
+    def _current_value(self, metric):
+        name = metric_field_name(metric)
+        if self.is_bound:
+            if hasattr(self, "cleaned_data") and name not in self.errors:
+                return self.cleaned_data.get(name)
+            return None
+        return self.initial.get(name)
+
+    def figure_rows(self) -> list[dict]:
+        """For the page: each metric's field, the quarters before beside it, and the
+        question when its value is far from them."""
+        rows = []
+        for metric in self.metrics:
+            key = str(metric.pk)
+            before = self.earlier.get(key, [])
+            value = self._current_value(metric)
+            question = (
+                targets.outlier_question(metric, value, before)
+                if targets.is_outlier(value, before)
+                else ""
+            )
+            confirm = confirm_field_name(metric)
+            rows.append(
+                {
+                    "metric": metric,
+                    "field": self[metric_field_name(metric)],
+                    "before": [
+                        (quarter, targets.format_value(metric, v))
+                        for quarter, v in self.trend.get(key, [])
+                    ],
+                    "question": question,
+                    "confirm": self[confirm] if confirm in self.fields else None,
+                }
+            )
+        return rows
+
     @classmethod
     def initial_from(cls, quarterly_return: QuarterlyReturn | None, metrics) -> dict:
         if quarterly_return is None:
@@ -134,10 +275,13 @@ class ReturnForm(forms.Form):
             "narrative": quarterly_return.narrative,
             "rag": quarterly_return.rag,
             "rag_reason": quarterly_return.rag_reason,
+            "rag_override_reason": quarterly_return.rag_override_reason,
             "version": quarterly_return.version,
         }
         for metric in metrics:
             initial[metric_field_name(metric)] = quarterly_return.values.get(str(metric.pk))
+            if quarterly_return.is_confirmed(metric.pk):
+                initial[confirm_field_name(metric)] = True
         return initial
 
 
@@ -255,3 +399,105 @@ def cannot_report_message(action, agency, allowed) -> str:
         else "No active agency reports on it"
     )
     return f"{agency.name} does not lead or contribute to action {action.ref}. {choose}."
+
+
+class MetricTargetForm(forms.Form):
+    """How often a metric is asked, and its target: the manager's page per metric.
+
+    The target is typed in the metric's own unit (a count, a percentage, pounds) and read
+    by the same parsers as the return form. A reason is required once the plan is active,
+    so the history says why a target changed mid-year."""
+
+    frequency = forms.ChoiceField(
+        label="How often is it asked?",
+        choices=Metric.Frequency.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select how often it is asked"},
+    )
+    target = PrintableCharField(
+        label="Target",
+        help_text="Leave blank for no target: the partner's RAG status stands alone.",
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"class": "govuk-input--width-10", "inputmode": "decimal"}),
+    )
+    target_period = forms.ChoiceField(
+        label="The target is",
+        choices=Metric.TargetPeriod.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select whether the target is for the year or each quarter"},
+    )
+    target_direction = forms.ChoiceField(
+        label="Which way is better?",
+        choices=Metric.Direction.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": "Select whether higher or lower is better"},
+    )
+    amber_tolerance = forms.IntegerField(
+        label="Amber within (per cent of the target)",
+        help_text="For example 10: up to 10% short of the target is amber, further is red.",
+        min_value=0,
+        max_value=100,
+        widget=forms.TextInput(attrs={"class": "govuk-input--width-3", "inputmode": "numeric"}),
+        error_messages={
+            "required": "Enter how far from the target is still amber, from 0 to 100",
+            "invalid": "Enter how far from the target is still amber as a whole number, like 10",
+            "min_value": "Amber must be within 0 to 100 per cent of the target",
+            "max_value": "Amber must be within 0 to 100 per cent of the target",
+        },
+    )
+    reason = PrintableCharField(
+        label="Why is it changing?",
+        help_text="Kept in the metric's history.",
+        required=False,
+        max_length=100,
+        error_messages={"max_length": "The reason must be 100 characters or fewer"},
+    )
+
+    def __init__(self, *args, metric: Metric, reason_required: bool, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.metric = metric
+        self.reason_required = reason_required
+        if metric.kind == Metric.Kind.MONEY:
+            self.fields["target"].label = "Target (£)"
+        elif metric.kind == Metric.Kind.PERCENTAGE:
+            self.fields["target"].label = "Target (%)"
+        if not metric.is_numeric:
+            del self.fields["target"], self.fields["target_period"]
+            del self.fields["target_direction"], self.fields["amber_tolerance"]
+
+    @classmethod
+    def initial_for(cls, metric: Metric) -> dict:
+        initial = {
+            "frequency": metric.frequency,
+            "target_period": metric.target_period,
+            "target_direction": metric.target_direction,
+            "amber_tolerance": metric.amber_tolerance,
+        }
+        if metric.target is not None:
+            stored = int(metric.target) if metric.target == int(metric.target) else metric.target
+            initial["target"] = (
+                MoneyField(label="").prepare_value(int(metric.target))
+                if metric.kind == Metric.Kind.MONEY
+                else str(stored)
+            )
+        return initial
+
+    def clean_target(self):
+        text = self.cleaned_data["target"].strip()
+        if not text:
+            return None
+        try:
+            if self.metric.kind == Metric.Kind.MONEY:
+                return parse_money(text, "The target")
+            if self.metric.kind == Metric.Kind.PERCENTAGE:
+                return parse_percentage(text, "The target")
+            return parse_count(text, "The target", MAX_COUNT)
+        except ValueError as error:
+            raise forms.ValidationError(str(error), code="invalid") from error
+
+    def clean_reason(self):
+        reason = self.cleaned_data["reason"].strip()
+        if self.reason_required and not reason:
+            raise forms.ValidationError("Enter why it is changing: the plan is active")
+        return reason

@@ -133,8 +133,25 @@ class Action(models.Model):
 class Metric(models.Model):
     class Kind(models.TextChoices):
         COUNT = "count", "Count"
+        PERCENTAGE = "percentage", "Percentage"
+        MONEY = "money", "Money (£)"
         YES_NO = "yes_no", "Yes or no"
         TEXT = "text", "Text"
+
+    class Frequency(models.TextChoices):
+        QUARTERLY = "quarterly", "Every quarter"
+        ANNUAL = "annual", "Once a year, in Q4"
+
+    class TargetPeriod(models.TextChoices):
+        YEAR = "year", "For the year, added up quarter by quarter"
+        QUARTER = "quarter", "For each quarter"
+
+    class Direction(models.TextChoices):
+        HIGHER = "higher", "Higher is better"
+        LOWER = "lower", "Lower is better"
+
+    # Kinds whose values are numbers, and so may have a target and a trend.
+    NUMERIC_KINDS = frozenset({Kind.COUNT, Kind.PERCENTAGE, Kind.MONEY})
 
     action = models.ForeignKey(Action, on_delete=models.CASCADE, related_name="metrics")
     name = models.CharField(max_length=200)
@@ -144,6 +161,16 @@ class Metric(models.Model):
         null=True,
         blank=True,
         help_text="Retired: kept on the returns that hold it, no longer asked on the return form.",
+    )
+    frequency = models.CharField(max_length=10, choices=Frequency, default=Frequency.QUARTERLY)
+    # In the unit a value is stored in: a count, a percentage, or pence for money.
+    target = models.DecimalField(max_digits=14, decimal_places=1, null=True, blank=True)
+    target_period = models.CharField(max_length=10, choices=TargetPeriod, default=TargetPeriod.YEAR)
+    target_direction = models.CharField(max_length=10, choices=Direction, default=Direction.HIGHER)
+    amber_tolerance = models.PositiveSmallIntegerField(
+        default=10,
+        validators=[MaxValueValidator(100)],
+        help_text="How far short of the target, in per cent of it, is amber rather than red.",
     )
 
     history = HistoricalRecords()
@@ -161,6 +188,19 @@ class Metric(models.Model):
     def asked(self) -> bool:
         """Asked on the return form: every metric until it is retired."""
         return self.retired_at is None
+
+    @property
+    def is_numeric(self) -> bool:
+        return self.kind in self.NUMERIC_KINDS
+
+    @property
+    def has_target(self) -> bool:
+        return self.is_numeric and self.target is not None
+
+    def asked_in(self, quarter) -> bool:
+        """Quarterly metrics are asked every quarter, annual ones in the year's last;
+        a retired metric in none."""
+        return self.asked and (self.frequency == self.Frequency.QUARTERLY or quarter.number == 4)
 
 
 class QuarterlyReturnQuerySet(models.QuerySet):
@@ -194,6 +234,21 @@ class QuarterlyReturnQuerySet(models.QuerySet):
         )
         return self.filter(state=QuarterlyReturn.State.SENT_BACK).filter(
             models.Q(quarter__is_open=True) | models.Exists(exception)
+        )
+
+    def approved_before(self, action, agency, quarter):
+        """The agency's approved returns for the action in the plan's quarters before this
+        one, oldest first: the trend a partner reports against."""
+        return (
+            self.approved()
+            .filter(
+                action=action,
+                agency=agency,
+                quarter__plan_id=quarter.plan_id,
+                quarter__number__lt=quarter.number,
+            )
+            .select_related("quarter__plan")
+            .order_by("quarter__number")
         )
 
     def with_context(self):
@@ -237,6 +292,15 @@ class QuarterlyReturn(models.Model):
     narrative = models.TextField(blank=True, max_length=10_000)
     rag = models.CharField("RAG status", max_length=12, choices=RAG, blank=True)
     rag_reason = models.CharField("reason for RAG status", max_length=300, blank=True)
+    # The RAG the figures suggest against their targets (actions.targets), as last saved;
+    # blank where no figure has a target.
+    suggested_rag = models.CharField(max_length=12, choices=RAG, blank=True)
+    rag_override_reason = models.CharField(
+        "reason for a RAG other than the figures suggest", max_length=300, blank=True
+    )
+    # Metric id → the value the partner confirmed when asked "Is 7 right?"; a confirmation
+    # counts only while the value is still the one confirmed.
+    confirmed_values = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=10, choices=State, default=State.DRAFT)
     reviewer_comment = models.TextField(blank=True, max_length=5_000)
 
@@ -293,6 +357,15 @@ class QuarterlyReturn(models.Model):
         if user.is_board_member and self.state == self.State.APPROVED:
             return records.filter(state=self.State.APPROVED)[:1]
         return records.none()
+
+    @property
+    def rag_differs(self) -> bool:
+        """The partner chose a RAG other than the one the figures suggest."""
+        return bool(self.suggested_rag and self.rag and self.rag != self.suggested_rag)
+
+    def is_confirmed(self, metric_pk) -> bool:
+        key = str(metric_pk)
+        return key in self.confirmed_values and self.confirmed_values[key] == self.values.get(key)
 
     @property
     def is_editable(self) -> bool:

@@ -84,8 +84,15 @@ def save_return(
     rag_reason: str,
     seen_version: int | None,
     submit: bool,
+    suggested_rag: str = "",
+    rag_override_reason: str = "",
+    confirmed_values: dict | None = None,
 ) -> QuarterlyReturn:
-    """Save a draft of, or submit, an agency's return; create it on first save."""
+    """Save a draft of, or submit, an agency's return; create it on first save.
+
+    ``suggested_rag`` is the RAG the figures suggest against their targets (the form works
+    it out with actions.targets), kept so every page can say where the RAG differs."""
+    confirmed_values = confirmed_values or {}
     if not permissions.may_report_for(user, action, agency):
         raise ReturnError("You cannot report for this agency on this action.")
     if not permissions.quarter_takes_entries(user, quarter, action, agency):
@@ -115,8 +122,20 @@ def save_return(
             quarterly_return.narrative,
             quarterly_return.rag,
             quarterly_return.rag_reason,
+            quarterly_return.suggested_rag,
+            quarterly_return.rag_override_reason,
+            quarterly_return.confirmed_values,
         )
-        if not submit and stored == (values, narrative, rag, rag_reason):
+        answers = (
+            values,
+            narrative,
+            rag,
+            rag_reason,
+            suggested_rag,
+            rag_override_reason,
+            confirmed_values,
+        )
+        if not submit and stored == answers:
             # The same answers again (a second click on Save draft or on Check and submit):
             # nothing to save, and nobody's changes to overwrite.
             return quarterly_return
@@ -126,6 +145,9 @@ def save_return(
     quarterly_return.narrative = narrative
     quarterly_return.rag = rag
     quarterly_return.rag_reason = rag_reason
+    quarterly_return.suggested_rag = suggested_rag
+    quarterly_return.rag_override_reason = rag_override_reason
+    quarterly_return.confirmed_values = confirmed_values
     if submit:
         _mark_submitted(quarterly_return, user)
         reason = "Submitted"
@@ -328,3 +350,26 @@ def _end_lock_exception(user, quarter, action, agency) -> None:
         exception._change_reason = "Ended: the return was resubmitted"
         exception.delete()
         audit.info("lock exception %s ended: resubmitted by %s", exception, user.username)
+
+
+@transaction.atomic
+def set_metric_target(user, metric, *, changes: dict, reason: str):
+    """How often a metric is asked and its target, with the reason in its history.
+    A closed plan never changes."""
+    from priorities.models import Plan
+
+    current = (
+        type(metric)
+        .objects.select_for_update()
+        .select_related("action__priority__plan")
+        .get(pk=metric.pk)
+    )
+    if current.action.priority.plan.state == Plan.State.CLOSED:
+        raise ReturnError("The plan is closed: its metrics no longer change.")
+    for name, value in changes.items():
+        setattr(current, name, value)
+    current._history_user = user
+    current._change_reason = change_reason(reason or "Target and frequency set")
+    current.save()
+    audit.info("metric %s target set by %s: %s", current.pk, user.username, reason)
+    return current

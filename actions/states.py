@@ -44,3 +44,14 @@ RAG_SEVERITY = Case(
     output_field=IntegerField(),
 )
 NO_APPROVED_RAG = "No approved return yet"
+
+
+def rag_differs_note(quarterly_return) -> str:
+    """ "RAG differs from the figures (they suggest red): …", the one wording for every
+    page, download and paper; empty where the partner's RAG is the figures' or no figure
+    has a target."""
+    if not quarterly_return.rag_differs:
+        return ""
+    suggested = RAG(quarterly_return.suggested_rag).label.lower()
+    reason = quarterly_return.rag_override_reason or "no reason given"
+    return f"RAG differs from the figures (they suggest {suggested}): {reason}"

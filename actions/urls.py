@@ -4,6 +4,7 @@ from . import views
 
 urlpatterns = [
     path("actions/<int:pk>/", views.action_detail, name="action_detail"),
+    path("metrics/<int:pk>/target/", views.metric_target, name="metric_target"),
     path("agencies/", views.agency_list, name="agency_list"),
     path("agencies/<int:pk>/", views.agency_detail, name="agency_detail"),
     path(

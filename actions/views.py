@@ -21,18 +21,19 @@ from csp.permissions import (
 from priorities.models import Plan, Quarter
 from priorities.quarters import chosen_quarter, plan_quarters
 
-from . import services
+from . import services, targets
 from .closing import outstanding_by_agency
 from .filters import ReviewFilter
 from .forms import (
     ApproveForm,
     LockExceptionForm,
+    MetricTargetForm,
     ReasonForm,
     ReturnForm,
     VersionForm,
     metric_field_name,
 )
-from .models import Action, Agency, LockException, QuarterlyReturn
+from .models import Action, Agency, LockException, Metric, QuarterlyReturn
 from .obligations import Tally, obligations
 from .tables import ReviewTable
 
@@ -61,8 +62,10 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     for metric in metrics:
         values = [r.values.get(str(metric.pk)) for r in returns]
         counted = [v for v in values if isinstance(v, int)]
-        total = sum(counted) if metric.kind == "count" and counted else None
-        rows.append({"metric": metric, "values": values, "total": total})
+        added_up = metric.kind in (Metric.Kind.COUNT, Metric.Kind.MONEY) and counted
+        total = targets.format_value(metric, sum(counted)) if added_up else None
+        shown = [None if v is None else targets.format_value(metric, v) for v in values]
+        rows.append({"metric": metric, "values": shown, "total": total})
     # Who owes the quarter's return, who has contributed one, and how far each has got.
     owed = obligations([quarter], actions=[action]) if quarter else []
     owers = [row.agency for row in owed if row.required]
@@ -86,6 +89,7 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if may(request.user, Capability.EDIT_PLAN):
         context["history"] = action.history.select_related("history_user")[:20]
+        context["may_edit_plan"] = True
     return render(request, "actions/action_detail.html", context)
 
 
@@ -192,11 +196,16 @@ def return_edit(request: HttpRequest, quarter_pk: int, action_pk: int, agency_pk
         else None
     )
 
-    # A retired metric is no longer asked; what a return already holds for it is kept.
-    metrics = [metric for metric in action.metrics.all() if metric.asked]
+    metrics = [metric for metric in action.metrics.all() if metric.asked_in(quarter)]
+    # The agency's approved returns before this quarter: the trend beside each input, the
+    # sums a year's target adds up, and last quarter's narrative.
+    earlier = list(
+        QuarterlyReturn.objects.visible_to(request.user).approved_before(action, agency, quarter)
+    )
+    form_kwargs = {"metrics": metrics, "quarter": quarter, "trend": targets.trends(earlier)}
     if request.method == "POST":
         checking = "submit" in request.POST
-        form = ReturnForm(request.POST, metrics=metrics, submitting=checking)
+        form = ReturnForm(request.POST, submitting=checking, **form_kwargs)
         if form.is_valid():
             # 0: opened before there was a return. The service decides under its row
             # lock whether one has been started since (then 0 is stale and refused);
@@ -213,6 +222,9 @@ def return_edit(request: HttpRequest, quarter_pk: int, action_pk: int, agency_pk
                     rag_reason=form.cleaned_data["rag_reason"].strip(),
                     seen_version=form.cleaned_data["version"],
                     submit=False,
+                    suggested_rag=form.suggestion.rag,
+                    rag_override_reason=form.cleaned_data["rag_override_reason"].strip(),
+                    confirmed_values=form.confirmed_values(),
                 )
             except services.AlreadySubmitted as error:
                 # Submitted meanwhile (from another tab): that submission counted.
@@ -231,11 +243,16 @@ def return_edit(request: HttpRequest, quarter_pk: int, action_pk: int, agency_pk
     else:
         kept = restore(request)
         if kept is not None:
-            form = ReturnForm(kept, metrics=metrics)
+            form = ReturnForm(kept, **form_kwargs)
+            form.is_valid()  # the suggestion and the questions, for what was typed
         else:
-            form = ReturnForm(initial=ReturnForm.initial_from(existing, metrics), metrics=metrics)
+            form = ReturnForm(initial=ReturnForm.initial_from(existing, metrics), **form_kwargs)
+            if existing is not None:
+                # The saved figures' suggestion, worked out as the form would on saving.
+                form.suggestion = targets.suggest(
+                    metrics, quarter.number, existing.values, form.earlier
+                )
 
-    metric_fields = [form[metric_field_name(metric)] for metric in metrics]
     return render(
         request,
         "actions/return_form.html",
@@ -246,7 +263,9 @@ def return_edit(request: HttpRequest, quarter_pk: int, action_pk: int, agency_pk
             "quarterly_return": existing,
             "lock_exception": lock_exception,
             "form": form,
-            "metric_fields": metric_fields,
+            "figure_rows": form.figure_rows(),
+            "suggestion": form.suggestion,
+            "last_approved": earlier[-1] if earlier else None,
         },
     )
 
@@ -284,18 +303,33 @@ def _return_page(request, pk: int, reason_form: ReasonForm | None = None) -> Htt
         {
             "metric": metric,
             "by_quarter": [
-                (other.quarter, other.values.get(str(metric.pk)), other.pk == quarterly_return.pk)
+                (
+                    other.quarter,
+                    other.values.get(str(metric.pk)),
+                    other.pk == quarterly_return.pk,
+                    targets.format_value(metric, other.values.get(str(metric.pk))),
+                )
                 for other in earlier
             ],
+            "confirmed": quarterly_return.is_confirmed(metric.pk),
         }
         for metric in metrics
     ]
+    number = quarterly_return.quarter.number
+    before = targets.trends(
+        [r for r in earlier if r.state == r.State.APPROVED and r.quarter.number < number]
+    )
+    suggestion = targets.suggest(
+        metrics, number, quarterly_return.values, targets.earlier_values(before)
+    )
     kept = restore(request)
     context = {
         "quarterly_return": quarterly_return,
         "action": action,
         "figures": figures,
         "quarters": [other.quarter for other in earlier],
+        "suggestion": suggestion,
+        "confirmed": [row for row in figures if row["confirmed"]],
         "may_edit": may_change,
         "may_review": may(request.user, Capability.REVIEW_RETURNS),
         "history": quarterly_return.history_visible_to(request.user),
@@ -317,12 +351,19 @@ def return_check(request: HttpRequest, pk: int) -> HttpResponse:
     change each answer, and the final Submit return."""
     quarterly_return, may_edit = get_return_for_user(request.user, pk)
     action, quarter = quarterly_return.action, quarterly_return.quarter
-    metrics = [metric for metric in action.metrics.all() if metric.asked]
+    metrics = [metric for metric in action.metrics.all() if metric.asked_in(quarter)]
     edit_url = reverse("return_edit", args=[quarter.pk, action.pk, quarterly_return.agency_id])
     if may_edit:
+        earlier = QuarterlyReturn.objects.visible_to(request.user).approved_before(
+            action, quarterly_return.agency, quarter
+        )
         # Complete enough to submit? The form's own rule, asked of what is stored.
         form = ReturnForm(
-            ReturnForm.initial_from(quarterly_return, metrics), metrics=metrics, submitting=True
+            ReturnForm.initial_from(quarterly_return, metrics),
+            metrics=metrics,
+            quarter=quarter,
+            trend=targets.trends(earlier),
+            submitting=True,
         )
         if not form.is_valid():
             missing = [error for errors in form.errors.values() for error in errors]
@@ -356,8 +397,14 @@ def return_check(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, why_not_editable(request.user, quarterly_return))
         return redirect("return_detail", pk)
     answers = [
-        (metric.name, quarterly_return.values.get(str(metric.pk)), metric_field_name(metric))
-        for metric in metrics
+        (
+            row["metric"].name,
+            targets.format_value(row["metric"], quarterly_return.values.get(str(row["metric"].pk))),
+            metric_field_name(row["metric"]),
+            row["question"] if not quarterly_return.is_confirmed(row["metric"].pk) else "",
+            quarterly_return.is_confirmed(row["metric"].pk),
+        )
+        for row in form.figure_rows()
     ]
     return render(
         request,
@@ -367,6 +414,7 @@ def return_check(request: HttpRequest, pk: int) -> HttpResponse:
             "action": action,
             "quarter": quarter,
             "answers": answers,
+            "suggestion": form.suggestion,
             "edit_url": edit_url,
         },
     )
@@ -562,3 +610,44 @@ def lock_exception_create(request: HttpRequest) -> HttpResponse:
             )
             return redirect("quarter_list")
     return render(request, "actions/quarter_list.html", _quarter_context(plan, form))
+
+
+@requires(Capability.EDIT_PLAN)
+def metric_target(request: HttpRequest, pk: int) -> HttpResponse:
+    """A metric's frequency and target, with its history: the manager's page per metric."""
+    metric = get_object_or_404(Metric.objects.select_related("action__priority__plan"), pk=pk)
+    plan = metric.action.priority.plan
+    reason_required = plan.state == Plan.State.ACTIVE
+    if request.method == "POST":
+        form = MetricTargetForm(request.POST, metric=metric, reason_required=reason_required)
+        if form.is_valid():
+            changes = {name: value for name, value in form.cleaned_data.items() if name != "reason"}
+            try:
+                services.set_metric_target(
+                    request.user, metric, changes=changes, reason=form.cleaned_data["reason"]
+                )
+            except services.ReturnError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, f"Target for {metric.name} saved.")
+                return redirect("action_detail", metric.action_id)
+    else:
+        form = MetricTargetForm(
+            initial=MetricTargetForm.initial_for(metric),
+            metric=metric,
+            reason_required=reason_required,
+        )
+    return render(
+        request,
+        "actions/metric_target.html",
+        {
+            "metric": metric,
+            "action": metric.action,
+            "form": form,
+            "reason_required": reason_required,
+            "target_shown": targets.format_target(metric, metric.target)
+            if metric.has_target
+            else "",
+            "history": metric.history.select_related("history_user")[:20],
+        },
+    )

@@ -28,3 +28,53 @@ def parse_count(text: str, what: str, maximum: int = MAX_COUNT) -> int:
     if count > maximum:
         raise ValueError(f"{what} must be {maximum:,} or fewer")
     return count
+
+
+MONEY = re.compile(r"(\d+|\d{1,3}(,\d{3})+)(\.\d{1,2})?")
+PERCENTAGE = re.compile(r"\d{1,3}(\.\d)?")
+MAX_MONEY_PENCE = 100_000_000_00  # £100 million: a typo guard for a district partnership
+
+
+def parse_money(text: str, what: str, maximum: int = MAX_MONEY_PENCE) -> int:
+    """Pounds as typed ("£1,250", "1250.5", "1,250.50"), in whole pence; ValueError with a
+    message naming ``what`` otherwise."""
+    text = text.strip().removeprefix("£").strip()
+    if text.startswith("-"):
+        raise ValueError(f"{what} must be £0 or more")
+    if not MONEY.fullmatch(text):
+        raise ValueError(f"{what} must be an amount in pounds, like £1,250 or £1,250.50")
+    pounds, _, pence = text.replace(",", "").partition(".")
+    pounds = pounds.lstrip("0") or "0"
+    if len(pounds) > len(str(maximum // 100)):  # before int(): 5,000 digits would raise
+        raise ValueError(f"{what} must be £{maximum // 100:,} or less")
+    amount = int(pounds) * 100 + int((pence + "00")[:2])
+    if amount > maximum:
+        raise ValueError(f"{what} must be £{maximum // 100:,} or less")
+    return amount
+
+
+def parse_percentage(text: str, what: str) -> float:
+    """A percentage from 0 to 100 with at most one decimal place ("82", "82.5", "82.5%");
+    ValueError with a message naming ``what`` otherwise."""
+    text = text.strip().removesuffix("%").strip()
+    if text.startswith("-"):
+        raise ValueError(f"{what} must be 0% or more")
+    if not PERCENTAGE.fullmatch(text):
+        if re.fullmatch(r"\d+\.\d{2,}", text):
+            raise ValueError(f"{what} must have no more than one decimal place, like 82.5")
+        if re.fullmatch(r"\d+(\.\d+)?", text):
+            raise ValueError(f"{what} must be 100% or less")
+        raise ValueError(f"{what} must be a percentage, like 82.5")
+    value = float(text)
+    if value > 100:
+        raise ValueError(f"{what} must be 100% or less")
+    return int(value) if value == int(value) else value
+
+
+def format_money(pence: int) -> str:
+    pounds, rest = divmod(int(pence), 100)
+    return f"£{pounds:,}" if rest == 0 else f"£{pounds:,}.{rest:02d}"
+
+
+def format_percentage(value) -> str:
+    return f"{float(value):,.1f}".removesuffix(".0") + "%"

@@ -5,6 +5,7 @@ render their headings from the same Sheet), so a download has the columns on scr
 a page splits one table by priority, the download is one table with a Priority column.
 """
 
+from actions.states import rag_differs_note
 from crimestats.statistics import CrimeRow
 from csp.exports import Sheet
 from priorities.models import Quarter
@@ -57,7 +58,14 @@ def priorities_sheet(pictures: list[PriorityPicture], quarter: Quarter, past_due
 
 
 def rag_changes_sheet(changes: list[RagChange], previous: Quarter, quarter: Quarter) -> Sheet:
-    headers = ["Action", "Agency", previous.label, quarter.label, "Reason for status"]
+    headers = [
+        "Action",
+        "Agency",
+        previous.label,
+        quarter.label,
+        "Reason for status",
+        "Against the figures",
+    ]
     rows = [
         [
             change.quarterly_return.action.ref,
@@ -65,6 +73,7 @@ def rag_changes_sheet(changes: list[RagChange], previous: Quarter, quarter: Quar
             change.previous_rag_label,
             change.quarterly_return.get_rag_display(),
             change.quarterly_return.rag_reason,
+            rag_differs_note(change.quarterly_return),
         ]
         for change in changes
     ]
@@ -137,7 +146,14 @@ def crime_sheet(rows: list[CrimeRow], year: int) -> Sheet:
 
 
 def exceptions_sheet(reports: list[PriorityReport]) -> Sheet:
-    headers = ["Priority", "Action", "Agency", "RAG status", "Reason for status"]
+    headers = [
+        "Priority",
+        "Action",
+        "Agency",
+        "RAG status",
+        "Reason for status",
+        "Against the figures",
+    ]
     rows = [
         [
             priority_name(report.priority),
@@ -145,11 +161,12 @@ def exceptions_sheet(reports: list[PriorityReport]) -> Sheet:
             quarterly_return.agency.name,
             quarterly_return.get_rag_display(),
             quarterly_return.rag_reason,
+            rag_differs_note(quarterly_return),
         ]
         for report in reports
         for quarterly_return in report.exceptions
     ]
-    return Sheet("Red and amber", headers, rows)
+    return Sheet("Exceptions", headers, rows)
 
 
 def overdue_sheet(reports: list[PriorityReport]) -> Sheet:

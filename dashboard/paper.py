@@ -138,11 +138,15 @@ def board_paper(
             _text(f"3.{priority.number} Priority {priority.number}: {priority.title}"), 2
         )
         document.add_paragraph(rag_sentence(report))
-        document.add_heading("Exceptions: red and amber", level=3)
+        document.add_heading(
+            "Exceptions: red and amber, or a RAG that differs from the figures", level=3
+        )
         if report.exceptions:
             _table(document, downloads.exceptions_sheet([report]))
         else:
-            document.add_paragraph("No approved return is red or amber.")
+            document.add_paragraph(
+                "No approved return is red or amber, or differs from its figures."
+            )
         document.add_heading("Exceptions: overdue returns", level=3)
         if report.overdue:
             for row, cell in report.overdue:

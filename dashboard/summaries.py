@@ -33,6 +33,7 @@ from actions import obligations as owing
 from actions.models import Action, Agency, Metric, QuarterlyReturn
 from actions.obligations import LATE, MISSING, ON_TIME, TIMELINESS_LABELS, is_past_due
 from actions.states import known_state, state_label
+from actions.targets import format_value
 from priorities.models import Plan, Priority, Quarter
 
 RAG = QuarterlyReturn.RAG
@@ -334,7 +335,7 @@ def outstanding_actions(agency: Agency, quarter: Quarter) -> list[Action]:
 @dataclass
 class PriorityReport:
     picture: PriorityPicture
-    exceptions: list[QuarterlyReturn]  # approved returns rated red or amber
+    exceptions: list[QuarterlyReturn]  # approved: red or amber, or differing from the figures
     overdue: list[tuple[GridRow, Cell]]  # expected, past due and not received
     narratives: list[QuarterlyReturn]  # approved returns with a narrative
 
@@ -369,7 +370,9 @@ def quarterly_report(plan: Plan, quarter: Quarter, user, today=None) -> list[Pri
         PriorityReport(
             picture=picture,
             exceptions=[
-                r for r in by_priority[picture.priority.pk] if r.rag in (RAG.RED, RAG.AMBER)
+                r
+                for r in by_priority[picture.priority.pk]
+                if r.rag in (RAG.RED, RAG.AMBER) or r.rag_differs
             ],
             overdue=overdue[picture.priority.pk],
             narratives=[r for r in by_priority[picture.priority.pk] if r.narrative.strip()],
@@ -409,6 +412,11 @@ def _shown(metric: Metric, values: list) -> tuple[str, int | None]:
             return "–", None
         total = sum(counts)
         return f"{total:,}", total
+    if metric.kind == Metric.Kind.MONEY:
+        amounts = [value for value in values if isinstance(value, int)]
+        return (format_value(metric, sum(amounts)), None) if amounts else ("–", None)
+    if metric.kind == Metric.Kind.PERCENTAGE:
+        return "; ".join(format_value(metric, value) for value in values), None
     if metric.kind == Metric.Kind.YES_NO:
         yes, no = values.count("yes"), values.count("no")
         if len(values) == 1:

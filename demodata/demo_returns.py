@@ -14,6 +14,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from accounts.models import Role, User
+from actions import targets
 from actions.models import Action, Agency, LockException, Metric, QuarterlyReturn
 from actions.obligations import obligations
 from actions.services import change_reason
@@ -126,16 +127,86 @@ COUNT_RANGES = [
 DEFAULT_COUNT_RANGE = (5, 40)
 
 
-def demo_count(metric: Metric, action_ref: str, rng: random.Random) -> int:
+def demo_base(metric: Metric, action_ref: str) -> int:
+    """The level a metric runs at every quarter, drawn for the metric alone."""
     words = set(metric.name.lower().split())
     low, high = next(
         (bounds for bounds, names in COUNT_RANGES if words & set(names.split())),
         DEFAULT_COUNT_RANGE,
     )
-    # Each metric runs at a similar level every quarter: a base drawn for the metric
-    # alone, varied by up to a quarter either way.
-    base = random.Random(f"demo-metric:{action_ref}:{metric.name}").randint(low, high)
-    return max(0, round(base * rng.uniform(0.75, 1.25)))
+    return random.Random(f"demo-metric:{action_ref}:{metric.name}").randint(low, high)
+
+
+def demo_count(metric: Metric, action_ref: str, rng: random.Random) -> int:
+    # Each metric runs at a similar level every quarter, varied by up to a quarter either way.
+    return max(0, round(demo_base(metric, action_ref) * rng.uniform(0.75, 1.25)))
+
+
+# Every third count metric gets a target, so the return form shows a suggested RAG.
+DEMO_TARGET_EVERY = 3
+
+
+def set_demo_targets(actions, manager: User) -> None:
+    """Targets for some count metrics: a year's total near four quarters of the metric's
+    level (so some returns fall short), or for each quarter; never changes one already set."""
+    counts = [
+        metric
+        for action in actions
+        for metric in action.metrics.all()
+        if metric.kind == Metric.Kind.COUNT
+    ]
+    for index, metric in enumerate(counts):
+        if index % DEMO_TARGET_EVERY or metric.target is not None:
+            continue
+        base = demo_base(metric, metric.action.ref)
+        rng = random.Random(f"demo-target:{metric.action.ref}:{metric.name}")
+        if rng.random() < 0.7:
+            metric.target_period = Metric.TargetPeriod.YEAR
+            metric.target = round(base * 4 * rng.uniform(0.9, 1.15))
+        else:
+            metric.target_period = Metric.TargetPeriod.QUARTER
+            metric.target = round(base * rng.uniform(0.9, 1.15))
+        metric.target_direction = Metric.Direction.HIGHER
+        metric.amber_tolerance = 10
+        metric._history_user = manager
+        metric._change_reason = "Demo data: a target for the suggested RAG"
+        metric.save()
+
+
+def suggest_demo_rags(returns: list[QuarterlyReturn], metrics_of) -> None:
+    """Each demo return's suggested RAG against the approved returns before it; most
+    partners take it, a few keep their own with a reason (as the form asks)."""
+    approved: dict[tuple, list] = {}
+    for quarterly_return in sorted(returns, key=lambda r: r.quarter.number):
+        key = (quarterly_return.action_id, quarterly_return.agency_id)
+        metrics = metrics_of[quarterly_return.action_id]
+        earlier = {}
+        for before in approved.get(key, []):
+            for metric_key, value in before.values.items():
+                earlier.setdefault(metric_key, []).append(value)
+        suggestion = targets.suggest(
+            metrics, quarterly_return.quarter.number, quarterly_return.values, earlier
+        )
+        quarterly_return.suggested_rag = suggestion.rag
+        if suggestion.rag and suggestion.rag != quarterly_return.rag:
+            rng = random.Random(f"demo-suggested:{quarterly_return.quarter.number}:{key}")
+            if rng.random() < 0.85:
+                quarterly_return.rag = suggestion.rag
+                quarterly_return.rag_reason = rng.choice(RAG_REASONS.get(suggestion.rag, [""]))
+                quarterly_return.narrative = (
+                    f"Demo figures: {rng.choice(NARRATIVES[suggestion.rag])}"
+                )
+            else:
+                quarterly_return.rag_override_reason = rng.choice(OVERRIDE_REASONS)
+        if quarterly_return.state == QuarterlyReturn.State.APPROVED:
+            approved.setdefault(key, []).append(quarterly_return)
+
+
+OVERRIDE_REASONS = [
+    "The figures lag: referrals made late in the quarter are counted next quarter.",
+    "Two large sessions were booked for next quarter, which will close the gap.",
+    "The county team's figures for the quarter are not yet complete.",
+]
 
 
 def demo_values(action: Action, metrics: list[Metric], rng: random.Random) -> dict[str, object]:
@@ -246,6 +317,7 @@ def create_demo_returns(plan: Plan | None = None) -> list[QuarterlyReturn]:
         action.pk: action
         for action in Action.objects.in_plan(plan).with_plan_order().prefetch_related("metrics")
     }
+    set_demo_targets(actions.values(), manager)
     existing = set(
         QuarterlyReturn.objects.filter(quarter__plan=plan).values_list(
             "quarter_id", "action_id", "agency_id"
@@ -305,6 +377,7 @@ def create_demo_returns(plan: Plan | None = None) -> list[QuarterlyReturn]:
                 quarterly_return.reviewer_comment = send_back_reason(quarterly_return, metrics, rng)
         created.append(quarterly_return)
 
+    suggest_demo_rags(created, {pk: list(action.metrics.all()) for pk, action in actions.items()})
     QuarterlyReturn.objects.bulk_create(created, batch_size=500)
     # bulk_create stamps created_at and updated_at with now; bulk_update does not.
     for quarterly_return in created:

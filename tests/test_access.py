@@ -149,6 +149,12 @@ ACCESS = {
     "return_reopen": row(
         signed_in(405), (L, 403, 403, 200, 403, 200), lambda world: {"pk": world.approved.pk}
     ),
+    # A metric's target and frequency: the manager's; POSTed empty, the form's errors.
+    "metric_target": row(
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 200, 403, 200),
+        lambda world: {"pk": world.action.metrics.order_by("pk").first().pk},
+    ),
     # The manager's pages.
     "review_queue": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 200, 403, 200)),
     "quarter_list": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 200, 403, 200)),

@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 
 from actions.models import Agency, QuarterlyReturn
+from actions.states import rag_differs_note
 from csp import exports
 from priorities.models import Priority, Quarter
 
@@ -126,6 +127,7 @@ def expected_turns(number: int) -> list[list[str]]:
                         RAG_LABELS[before.rag],
                         f"Now {RAG_LABELS[r.rag]}",
                         r.rag_reason,
+                        rag_differs_note(r),
                     ],
                 )
             )
@@ -143,6 +145,7 @@ def test_dashboard_lists_the_returns_that_turned_red_or_amber(client, users, num
         quarter(number - 1).label,
         quarter(number).label,
         "Reason for status",
+        "Against the figures",
     ]
     expected = expected_turns(number)
     assert len(expected) >= 3
@@ -259,7 +262,7 @@ def test_dashboard_tables_download_with_the_columns_on_screen(client, users, exp
         assert rows[0] == headers(on_screen)
         screen_rows = body_rows(on_screen)
         if name == "rag-changes":  # the "Now" before the current status is for screen readers
-            screen_rows = [[*row[:3], row[3].removeprefix("Now "), row[4]] for row in screen_rows]
+            screen_rows = [[*row[:3], row[3].removeprefix("Now "), *row[4:]] for row in screen_rows]
         assert rows[1:] == screen_rows
 
 

@@ -140,7 +140,7 @@ PAGES = {
         "return_edit",
         "davss",
         url("return_edit", lambda o: o.open_quarter.pk, action, lambda o: o.davss.pk),
-        10,
+        11,  # 1 the approved returns before: the trend beside the inputs, targets' sums
     ),
     "return: partner": Page(
         "return_detail", "davss", url("return_detail", lambda o: o.davss_return.pk), 9

@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from actions.models import QuarterlyReturn
+from actions.states import rag_differs_note
 
 from .board_helpers import (
     RAG_LABELS,
@@ -139,9 +140,9 @@ def test_each_priority_has_its_exceptions_and_approved_narratives(client, users,
     for n, section in enumerate(sections, start=1):
         mine = [r for r in returns if r.action.priority.number == n]
         red_amber = [
-            [r.action.ref, r.agency.name, RAG_LABELS[r.rag], r.rag_reason]
+            [r.action.ref, r.agency.name, RAG_LABELS[r.rag], r.rag_reason, rag_differs_note(r)]
             for r in mine
-            if r.rag in ("red", "amber")
+            if r.rag in ("red", "amber") or r.rag_differs
         ]
         exceptions = section.xpath(".//table[contains(@class, 'app-table--exceptions')]")
         assert (body_rows(exceptions[0]) if exceptions else []) == red_amber
@@ -246,7 +247,7 @@ def test_excel_workbook_has_a_sheet_per_table_with_formulas_neutralised(client, 
     book = workbook(response)
     assert book.sheetnames == [
         "Priorities Q3 2022-23",
-        "Red and amber",
+        "Exceptions",
         "Overdue returns",
         "Approved narratives",
         "Crime 2021",
@@ -254,12 +255,25 @@ def test_excel_workbook_has_a_sheet_per_table_with_formulas_neutralised(client, 
     summary = sheet_rows(book, "Priorities Q3 2022-23")
     expected = priority_table_rows(demo_plan(), quarter(3))
     assert summary[1:] == [[row[0], *map(int, row[1:])] for row in expected]
-    red_amber = sheet_rows(book, "Red and amber")
-    assert red_amber[0] == ["Priority", "Action", "Agency", "RAG status", "Reason for status"]
+    red_amber = sheet_rows(book, "Exceptions")
+    assert red_amber[0] == [
+        "Priority",
+        "Action",
+        "Agency",
+        "RAG status",
+        "Reason for status",
+        "Against the figures",
+    ]
     assert [row[1:] for row in red_amber[1:]] == [
-        [r.action.ref, r.agency.name, RAG_LABELS[r.rag], r.rag_reason]
+        [
+            r.action.ref,
+            r.agency.name,
+            RAG_LABELS[r.rag],
+            r.rag_reason or None,
+            rag_differs_note(r) or None,
+        ]
         for r in approved(3)
-        if r.rag in ("red", "amber")
+        if r.rag in ("red", "amber") or r.rag_differs
     ]
     late = overdue(3)
     assert [row[1:] for row in sheet_rows(book, "Overdue returns")[1:]] == [
@@ -376,7 +390,7 @@ def test_once_approved_the_planted_return_does_reach_the_board(client, users):
     changes = body_rows(
         table(client.get(reverse("dashboard") + "?quarter=3"), "app-table--changes")
     )
-    assert ["1.1", "DAVSS", "Green", "Now Red", SECRET_REASON] in changes
+    assert ["1.1", "DAVSS", "Green", "Now Red", SECRET_REASON, ""] in changes
 
 
 @pytest.mark.django_db

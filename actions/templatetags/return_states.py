@@ -28,3 +28,8 @@ def state_label(state):
 @register.filter
 def state_colour(state):
     return COLOURS.get(state, "grey")
+
+
+@register.filter
+def rag_differs_note(quarterly_return):
+    return states.rag_differs_note(quarterly_return)

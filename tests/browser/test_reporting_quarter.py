@@ -3,12 +3,12 @@ manager approves a return for Q4, and every quarter-dependent page still opens o
 so, and offers the other quarters in its picker."""
 
 import pytest
-from demodata.demo_returns import DEMO_PASSWORD
 from django.urls import reverse
 from playwright.sync_api import expect
 
 from accounts.models import User
 from actions.models import Agency, QuarterlyReturn
+from demodata.demo_returns import DEMO_PASSWORD
 from priorities.models import Priority, Quarter
 from tests.board_helpers import action, load_demo
 
