@@ -44,3 +44,16 @@ RAG_SEVERITY = Case(
     output_field=IntegerField(),
 )
 NO_APPROVED_RAG = "No approved return yet"
+
+
+def days_waiting(since, now=None) -> str:
+    """How long a return has waited (for review, or on its agency), in whole days: the one
+    wording for the review queue and the list of returns sent back."""
+    from django.utils import timezone
+
+    if since is None:
+        return "–"
+    days = ((now or timezone.now()) - since).days
+    if days < 1:
+        return "Less than a day"
+    return f"{days} day{'s' if days != 1 else ''}"

@@ -28,3 +28,8 @@ def state_label(state):
 @register.filter
 def state_colour(state):
     return COLOURS.get(state, "grey")
+
+
+@register.filter
+def days_waiting(since):
+    return states.days_waiting(since)
