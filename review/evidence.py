@@ -102,5 +102,6 @@ def safe_name(original: str, kind: str) -> str:
     dots, hyphens and underscores, with the extension of what the file really is."""
     stem = PurePath(original.replace("\\", "/")).stem
     stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode()
-    stem = re.sub(r"[^A-Za-z0-9 ._-]+", "_", stem).strip(" ._")[:150] or "evidence"
+    stem = re.sub(r"[^A-Za-z0-9 ._-]+", "_", stem)
+    stem = re.sub(r"\s+", " ", stem).strip(" ._")[:150] or "evidence"
     return f"{stem}.{EXTENSIONS[kind]}"
