@@ -16,9 +16,9 @@ from urllib.parse import quote
 
 import pytest
 from django.apps import apps
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.contrib import admin
 from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from lxml import html
@@ -31,7 +31,6 @@ from crimestats.models import CrimeType, PendingImport, Source, SourceCategory
 from crimestats.sources.parsed import Parsed
 from people import services as people_services
 from priorities.models import Plan, Priority, Quarter
-
 from review import services as review_services
 
 from .factories import AgencyFactory, UserFactory

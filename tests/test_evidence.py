@@ -74,7 +74,9 @@ def typed_description(response) -> str:
         ("../../etc/passwd<script>.pdf", MINIMAL_PDF, "pdf", "passwd_script.pdf"),
     ],
 )
-def test_a_partner_attaches_each_kind_of_file(client, draft, davss_user, name, content, kind, stored_as):
+def test_a_partner_attaches_each_kind_of_file(
+    client, draft, davss_user, name, content, kind, stored_as
+):
     client.force_login(davss_user)
     response = upload(client, draft, name, content)
     assert response.status_code == 302
@@ -150,7 +152,9 @@ def test_the_download_is_an_attachment_with_nosniff(client, draft, davss_user):
 
 
 @pytest.mark.django_db
-def test_evidence_is_scoped_like_its_return(client, draft, davss_user, police_user, board_member, manager):
+def test_evidence_is_scoped_like_its_return(
+    client, draft, davss_user, police_user, board_member, manager
+):
     attached = review_services.attach_evidence(
         davss_user, draft, SimpleUploadedFile("minutes.pdf", MINIMAL_PDF)
     )
