@@ -1,7 +1,6 @@
 import django_tables2 as tables
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.safestring import mark_safe
 
 from .models import QuarterlyReturn
 from .states import days_waiting
@@ -20,12 +19,6 @@ class ReviewTable(tables.Table):
         "quarter__plan__financial_year",
     )
 
-    # Ticked returns go to the confirmation page of review.views.bulk_approve.
-    select = tables.Column(
-        verbose_name=mark_safe('<span class="govuk-visually-hidden">Select</span>'),
-        accessor="pk",
-        orderable=False,
-    )
     ref = tables.Column(
         verbose_name="Action",
         accessor="action__ref",
@@ -43,6 +36,8 @@ class ReviewTable(tables.Table):
     )
     rag = tables.Column(verbose_name="RAG status")
     submitted_at = tables.DateTimeColumn(verbose_name="Submitted", format="j M Y H:i")
+    # Ticked returns go to the confirmation page of review.views.bulk_approve.
+    select = tables.Column(verbose_name="Select", accessor="pk", orderable=False)
     waited = tables.Column(
         verbose_name="Waiting", accessor="submitted_at", order_by=("submitted_at",)
     )
@@ -50,7 +45,6 @@ class ReviewTable(tables.Table):
     class Meta:
         model = QuarterlyReturn
         fields = (
-            "select",
             "ref",
             "description",
             "agency",
@@ -58,6 +52,7 @@ class ReviewTable(tables.Table):
             "rag",
             "submitted_at",
             "waited",
+            "select",
         )
         order_by = ("submitted_at",)
         empty_text = "No returns are waiting for review."
