@@ -55,3 +55,16 @@ def rag_differs_note(quarterly_return) -> str:
     suggested = RAG(quarterly_return.suggested_rag).label.lower()
     reason = quarterly_return.rag_override_reason or "no reason given"
     return f"RAG differs from the figures (they suggest {suggested}): {reason}"
+
+
+def days_waiting(since, now=None) -> str:
+    """How long a return has waited (for review, or on its agency), in whole days: the one
+    wording for the review queue and the list of returns sent back."""
+    from django.utils import timezone
+
+    if since is None:
+        return "–"
+    days = ((now or timezone.now()) - since).days
+    if days < 1:
+        return "Less than a day"
+    return f"{days} day{'s' if days != 1 else ''}"

@@ -1,7 +1,9 @@
 import django_tables2 as tables
 from django.urls import reverse
+from django.utils.html import format_html
 
 from .models import QuarterlyReturn
+from .states import days_waiting
 
 
 class ReviewTable(tables.Table):
@@ -34,10 +36,24 @@ class ReviewTable(tables.Table):
     )
     rag = tables.Column(verbose_name="RAG status")
     submitted_at = tables.DateTimeColumn(verbose_name="Submitted", format="j M Y H:i")
+    # Ticked returns go to the confirmation page of review.views.bulk_approve.
+    select = tables.Column(verbose_name="Select", accessor="pk", orderable=False)
+    waited = tables.Column(
+        verbose_name="Waiting", accessor="submitted_at", order_by=("submitted_at",)
+    )
 
     class Meta:
         model = QuarterlyReturn
-        fields = ("ref", "description", "agency", "quarter", "rag", "submitted_at")
+        fields = (
+            "ref",
+            "description",
+            "agency",
+            "quarter",
+            "rag",
+            "submitted_at",
+            "waited",
+            "select",
+        )
         order_by = ("submitted_at",)
         empty_text = "No returns are waiting for review."
         # Its rows written out for these columns: django-tables2's cell-by-cell rendering
@@ -49,3 +65,20 @@ class ReviewTable(tables.Table):
 
     def render_rag(self, record):
         return record.get_rag_display() or "Not given"
+
+    def render_select(self, record):
+        return format_html(
+            '<div class="govuk-checkboxes govuk-checkboxes--small" data-module="govuk-checkboxes">'
+            '<div class="govuk-checkboxes__item">'
+            '<input class="govuk-checkboxes__input" id="select-{}" name="returns" type="checkbox" value="{}">'
+            '<label class="govuk-label govuk-checkboxes__label" for="select-{}">'
+            '<span class="govuk-visually-hidden">Select {} {}</span></label></div></div>',
+            record.pk,
+            record.pk,
+            record.pk,
+            record.action.ref,
+            record.agency.name,
+        )
+
+    def render_waited(self, value):
+        return days_waiting(value)

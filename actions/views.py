@@ -1,6 +1,6 @@
 from django.contrib import messages
 from django.db.models import Count, Prefetch
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
@@ -38,6 +38,7 @@ from .obligations import Tally, obligations
 from .tables import ReviewTable
 
 REVIEW_PAGE_SIZES = (50,)  # the queue offers one page size
+QUEUE_SESSION_KEY = "review_queue_query"
 
 
 @requires(Capability.READ_PLAN)
@@ -442,7 +443,21 @@ def return_recall(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("return_detail", pk)
 
 
-def _review_action(request, pk, transition, form_class, success):
+def next_in_queue(request, current) -> int | None:
+    """The return after this one in the review queue, in the filter and order the manager
+    last gave the queue (the first one when this one is not in it); None when no other
+    return waits. Asked before approving: once approved, it has left the queue."""
+    query = QueryDict(request.session.get(QUEUE_SESSION_KEY, ""))
+    waiting = QuarterlyReturn.objects.visible_to(request.user).awaiting_review()
+    review_filter = ReviewFilter(query, queryset=waiting, plan=Plan.objects.current())
+    table = ReviewTable(review_filter.qs, order_by=query.get("sort") or None)
+    ids = list(table.data.data.values_list("pk", flat=True))
+    after = ids[ids.index(current.pk) + 1 :] if current.pk in ids else ids
+    others = [pk for pk in after if pk != current.pk] or [pk for pk in ids if pk != current.pk]
+    return others[0] if others else None
+
+
+def _review_action(request, pk, transition, form_class, success, then=None):
     quarterly_return = get_object_or_404(
         QuarterlyReturn.objects.visible_to(request.user).with_context(), pk=pk
     )
@@ -459,6 +474,7 @@ def _review_action(request, pk, transition, form_class, success):
         kwargs["reason" if transition is services.reopen_return else "comment"] = form.cleaned_data[
             "reason"
         ]
+    following = then(request, quarterly_return) if then else None
     try:
         transition(request.user, quarterly_return, **kwargs)
     except services.ReturnError as error:
@@ -468,6 +484,11 @@ def _review_action(request, pk, transition, form_class, success):
             request,
             success.format(ref=quarterly_return.action.ref, agency=quarterly_return.agency.name),
         )
+        if then:
+            if following is None:
+                messages.info(request, "No other return is waiting for review.")
+                return redirect("review_queue")
+            return redirect("return_detail", following)
     return redirect("return_detail", pk)
 
 
@@ -480,6 +501,7 @@ def return_approve(request: HttpRequest, pk: int) -> HttpResponse:
         services.approve_return,
         ApproveForm,
         "Return for {ref} from {agency} approved.",
+        then=next_in_queue if "next" in request.POST else None,
     )
 
 
@@ -515,6 +537,8 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     review_filter = ReviewFilter(request.GET, queryset=returns, plan=plan)
     table = ReviewTable(review_filter.qs)
     querystring.paginate(request, table, REVIEW_PAGE_SIZES)
+    # "Approve and open the next" walks the queue as the manager last filtered and sorted it.
+    request.session[QUEUE_SESSION_KEY] = request.GET.urlencode()
     return render(
         request,
         "actions/review_queue.html",

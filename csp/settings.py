@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "dashboard",
     "demodata",
     "people",
+    "review",
 ]
 
 MIDDLEWARE = [
@@ -222,8 +223,23 @@ USE_THOUSAND_SEPARATOR = False
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
+# Evidence attached to returns (review/evidence.py): kept through this storage alone, outside
+# the static and web roots, and served only by the evidence view under the return's access
+# rule. Local disk by default (EVIDENCE_ROOT); a deployment using object storage sets
+# EVIDENCE_STORAGE_BACKEND (and its OPTIONS in STORAGES["evidence"]) instead.
+EVIDENCE_ROOT = Path(os.environ.get("EVIDENCE_ROOT", BASE_DIR / "var" / "evidence"))
+EVIDENCE_MAX_BYTES = 10 * 1024**2  # one file
+EVIDENCE_MAX_FILES = 10  # files on one return
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "evidence": {
+        "BACKEND": os.environ.get(
+            "EVIDENCE_STORAGE_BACKEND", "django.core.files.storage.FileSystemStorage"
+        ),
+        "OPTIONS": {"location": str(EVIDENCE_ROOT), "base_url": "/no-public-url/"}
+        if "EVIDENCE_STORAGE_BACKEND" not in os.environ
+        else {},
+    },
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

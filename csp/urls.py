@@ -20,4 +20,5 @@ urlpatterns = [
     path("", include("crimestats.urls")),
     path("", include("dashboard.urls")),
     path("", include("people.urls")),
+    path("", include("review.urls")),
 ]

@@ -14,6 +14,7 @@ from crimestats import statistics
 from csp import kept_input, outbox
 from csp.permissions import Capability, public, requires
 from priorities.models import Plan
+from review.models import FollowUp
 
 EARLIER_PER_PAGE = 50
 MAIL_PER_PAGE = 50
@@ -66,6 +67,18 @@ def home(request: HttpRequest) -> HttpResponse:
                 "action__priority__number",
                 "action__number",
             )
+        )
+        # Figures the manager asked about, until answered (review.models.FollowUp).
+        context["follow_ups"] = list(
+            FollowUp.objects.visible_to(user)
+            .open()
+            .select_related(
+                "metric",
+                "quarterly_return__action__priority",
+                "quarterly_return__agency",
+                "quarterly_return__quarter__plan",
+            )
+            .order_by("raised_at", "pk")
         )
         earlier = (
             QuarterlyReturn.objects.visible_to(user)

@@ -32,6 +32,18 @@ def mail_goes_through_the_queue(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def evidence_in_a_temporary_folder(settings, tmp_path):
+    """Evidence files (review/evidence.py) go to a folder of the test's own, never the
+    installation's evidence store."""
+    settings.STORAGES = settings.STORAGES | {
+        "evidence": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "evidence")},
+        }
+    }
+
+
 @pytest.fixture
 def plan(db):
     from priorities.models import Plan

@@ -19,6 +19,7 @@ import pytest
 from django.apps import apps
 from django.contrib import admin
 from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import RequestFactory
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -32,8 +33,10 @@ from crimestats.models import CrimeType, PendingImport, Source, SourceCategory
 from crimestats.sources.parsed import Parsed
 from people import services as people_services
 from priorities.models import Plan, PlanImport, Priority, Quarter
+from review import services as review_services
 
 from .factories import AgencyFactory, UserFactory
+from .files import MINIMAL_PDF
 
 # The roles, in the order of each row's statuses.
 ROLES = ("anonymous", "davss", "police", "manager", "board", "admin")
@@ -155,6 +158,39 @@ ACCESS = {
         (L, 403, 403, 200, 403, 200),
         lambda world: {"pk": world.action.metrics.order_by("pk").first().pk},
     ),
+    # The conversation on a return (review app): its agency and the manager, never the board,
+    # not even on an approved return (404, as for another agency's).
+    "return_conversation": row(
+        (L, 200, 404, 200, 404, 200), signed_in(405), lambda world: {"pk": world.approved.pk}
+    ),
+    "comment_create": row(  # POSTed empty: the page again, the error beside the comment
+        signed_in(405), (L, 200, 404, 200, 403, 200), lambda world: {"pk": world.submitted.pk}
+    ),
+    "follow_up_create": row(  # POSTed empty: the page again, the errors beside the fields
+        signed_in(405), (L, 403, 403, 200, 403, 200), lambda world: {"pk": world.submitted.pk}
+    ),
+    # Evidence: content of the return, so the board reads an approved return's.
+    "evidence_list": row(
+        (L, 200, 404, 200, 200, 200), signed_in(405), lambda world: {"pk": world.approved.pk}
+    ),
+    "evidence_upload": row(  # POSTed empty: the page again, the error beside the file
+        signed_in(405), (L, 200, 404, 200, 403, 200), lambda world: {"pk": world.draft.pk}
+    ),
+    "evidence_download": row(
+        (L, 200, 404, 200, 200, 200), signed_in(405), lambda world: {"pk": world.evidence.pk}
+    ),
+    "evidence_download (draft)": row(
+        (L, 200, 404, 200, 404, 200),
+        signed_in(405),
+        lambda world: {"pk": world.draft_evidence.pk},
+    ),
+    "evidence_remove": row(  # an approved return's file: refused with a message (302)
+        signed_in(405), (L, 302, 404, 302, 403, 302), lambda world: {"pk": world.evidence.pk}
+    ),
+    "bulk_approve": row(  # POSTed empty: back to the queue with a message (302)
+        signed_in(405), (L, 403, 403, 302, 403, 302)
+    ),
+    "sent_back_list": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 200, 403, 200)),
     # The manager's pages.
     "review_queue": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 200, 403, 200)),
     "quarter_list": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 200, 403, 200)),
@@ -559,7 +595,12 @@ def world(davss_user, manager, plan):
             submit=submit,
         )
 
-    approved = services.approve_return(manager, save("1.3", submit=True), seen_version=None)
+    to_approve = save("1.3", submit=False)
+    evidence = review_services.attach_evidence(
+        davss_user, to_approve, SimpleUploadedFile("minutes.pdf", MINIMAL_PDF)
+    )
+    to_approve = services.submit_return(davss_user, to_approve, seen_version=None)
+    approved = services.approve_return(manager, to_approve, seen_version=None)
     failed_email = Email.objects.get()  # the approval's notice, which the mail server refused
     Email.objects.filter(pk=failed_email.pk).update(status=STATUS.failed)
     invited = people_services.invite(
@@ -579,6 +620,7 @@ def world(davss_user, manager, plan):
         assessment_start=datetime.date(2022, 1, 1),
         assessment_end=datetime.date(2022, 12, 31),
     )
+    draft = save("1.4", submit=False)
     return SimpleNamespace(
         draft_plan=draft_plan,
         plan_import=PlanImport.objects.create(
@@ -595,6 +637,10 @@ def world(davss_user, manager, plan):
             },
         ),
         davss_user=davss_user,
+        evidence=evidence,
+        draft_evidence=review_services.attach_evidence(
+            davss_user, draft, SimpleUploadedFile("draft.pdf", MINIMAL_PDF)
+        ),
         invited=invited.user,
         invitation_token=invitation_token,
         spare=AgencyFactory(),
@@ -605,7 +651,7 @@ def world(davss_user, manager, plan):
         priority=Priority.objects.get(plan=plan, number=1),
         action=action("1.1"),
         metric=Metric.objects.filter(action__priority__plan=plan).order_by("pk").first(),
-        draft=save("1.4", submit=False),
+        draft=draft,
         submitted=save("1.1", submit=True),
         approved=approved,
         failed_email=failed_email,

@@ -91,7 +91,8 @@ def action(o: Objects) -> int:
 # Every signed-in request spends 5 queries on the session and the user (read the session,
 # read the user, and the savepoint, update and release of SESSION_SAVE_EVERY_REQUEST).
 PAGES = {
-    "home: partner": Page("home", "davss", url("home"), 22),  # 1: returns to correct
+    # 1: returns to correct; 1: figures the manager marked for follow-up.
+    "home: partner": Page("home", "davss", url("home"), 23),
     "home: manager": Page("home", "manager", url("home"), 16),
     "home: board": Page("home", "board", url("home"), 13),
     "dashboard: partner": Page("dashboard", "davss", url("dashboard"), 20),
@@ -142,11 +143,24 @@ PAGES = {
         url("return_edit", lambda o: o.open_quarter.pk, action, lambda o: o.davss.pk),
         11,  # 1 the approved returns before: the trend beside the inputs, targets' sums
     ),
+    # 3: the return's evidence, comments and follow-ups (review.conversation); the board
+    # reads its evidence alone; the manager also the figures for the follow-up form.
     "return: partner": Page(
-        "return_detail", "davss", url("return_detail", lambda o: o.davss_return.pk), 9
+        "return_detail", "davss", url("return_detail", lambda o: o.davss_return.pk), 12
     ),
     "return: board": Page(
-        "return_detail", "board", url("return_detail", lambda o: o.davss_return.pk), 9
+        "return_detail", "board", url("return_detail", lambda o: o.davss_return.pk), 10
+    ),
+    # review: the conversation, the evidence and the returns sent back.
+    "return conversation": Page(
+        "return_conversation", "davss", url("return_conversation", lambda o: o.davss_return.pk), 9
+    ),
+    "return evidence": Page(
+        "evidence_list", "board", url("evidence_list", lambda o: o.davss_return.pk), 7
+    ),
+    "returns sent back": Page("sent_back_list", "manager", url("sent_back_list"), 6),
+    "return: manager": Page(
+        "return_detail", "manager", url("return_detail", lambda o: o.davss_return.pk), 13
     ),
     "crime type": Page(
         "crime_type_detail", "board", url("crime_type_detail", lambda o: o.all_crime.pk), 12

@@ -33,3 +33,8 @@ def state_colour(state):
 @register.filter
 def rag_differs_note(quarterly_return):
     return states.rag_differs_note(quarterly_return)
+
+
+@register.filter
+def days_waiting(since):
+    return states.days_waiting(since)

@@ -26,7 +26,7 @@ def test_one_early_approval_moves_no_pages_quarter(page, axe, sign_in):
 
     sign_in(User.objects.get(username="manager"), DEMO_PASSWORD)
     page.goto(reverse("return_detail", args=[early.pk]))
-    page.get_by_role("button", name="Approve").click()
+    page.get_by_role("button", name="Approve", exact=True).click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("approved")
     early.refresh_from_db()
     assert early.state == "approved"

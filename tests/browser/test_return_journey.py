@@ -85,7 +85,7 @@ def test_return_is_submitted_sent_back_corrected_approved_and_read_by_the_board(
     sign_in(manager)
     page.goto("/review/")
     page.get_by_role("link", name="1.1").click()
-    page.get_by_role("button", name="Approve").click()
+    page.get_by_role("button", name="Approve", exact=True).click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("approved")
     sign_out(page)
 
