@@ -84,6 +84,14 @@ class Action(models.Model):
     measure = models.TextField()
     outcome = models.TextField(blank=True)
     target = models.CharField(max_length=300, blank=True)
+    continues = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="continued_by",
+        help_text="The action of an earlier year's plan that this one carries forward.",
+    )
 
     history = HistoricalRecords(m2m_fields=[agencies])
     objects = ActionQuerySet.as_manager()

@@ -30,6 +30,10 @@ class Capability(StrEnum):
     MANAGE_MAIL = "manage_mail"
     # Agencies (add, edit, merge, deactivate) and users (invite, change, deactivate).
     MANAGE_PEOPLE = "manage_people"
+    # Plans page and plans awaiting sign-off (the board reads them, the manager also drafts).
+    READ_PLANS = "read_plans"
+    # The yearly cycle: start next year's plan, sign-off, make active; the partnership.
+    MANAGE_PLANS = "manage_plans"
 
 
 RULES: dict[Capability, frozenset[str]] = {
@@ -42,13 +46,20 @@ RULES: dict[Capability, frozenset[str]] = {
     Capability.ENTER_CRIME_STATISTICS: frozenset({Role.MANAGER}),
     Capability.MANAGE_MAIL: frozenset({Role.MANAGER}),
     Capability.MANAGE_PEOPLE: frozenset({Role.MANAGER}),
+    Capability.READ_PLANS: frozenset({Role.MANAGER, Role.BOARD}),
+    Capability.MANAGE_PLANS: frozenset({Role.MANAGER}),
 }
 
 
 # Capabilities that only read. A view guarded by one answers GET and HEAD alone (405 to
 # anything else), so reading can never change data, whatever the view forgets.
 READ_ONLY_CAPABILITIES = frozenset(
-    {Capability.READ_PLAN, Capability.VIEW_COMPLETENESS, Capability.VIEW_BOARD_REPORT}
+    {
+        Capability.READ_PLAN,
+        Capability.VIEW_COMPLETENESS,
+        Capability.VIEW_BOARD_REPORT,
+        Capability.READ_PLANS,
+    }
 )
 # Roles that never change anything: refused (403) any unsafe method on any guarded view,
 # even one whose capability a future rule grants them by mistake.

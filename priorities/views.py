@@ -9,7 +9,8 @@ from csp.permissions import Capability, requires
 from dashboard import downloads, summaries
 
 from .filters import ActionFilter
-from .models import Plan, Priority
+from .models import Priority
+from .picker import chosen_plan, picker_plans
 from .quarters import chosen_quarter, plan_quarters
 from .tables import ActionTable
 
@@ -20,7 +21,7 @@ PLAN_PAGE_SIZES = (100,)  # the plan offers one page size
 @requires(Capability.READ_PLAN)
 def plan(request: HttpRequest) -> HttpResponse:
     """The action plan: every action of the current plan, filterable, sortable, exportable."""
-    current = Plan.objects.current()
+    current = chosen_plan(request)
     if current is None:
         raise Http404("No plan has been loaded.")
     actions = Action.objects.in_plan(current).with_plan_order()
@@ -39,6 +40,7 @@ def plan(request: HttpRequest) -> HttpResponse:
         "priorities/plan.html",
         {
             "plan": current,
+            "plans": picker_plans(request.user),
             "priorities": current.priorities.all(),
             "filter": action_filter,
             "table": table,
