@@ -13,7 +13,7 @@ def _date(label: str, *, required: bool = True, help_text: str = "") -> forms.Da
         label=label,
         required=required,
         help_text=help_text,
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=forms.DateInput(format="%Y-%m-%d", attrs={"type": "date"}),
         error_messages=DATE_ERRORS,
     )
 

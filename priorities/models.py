@@ -39,7 +39,7 @@ class Partnership(models.Model):
     )
     coordinating_agency = models.ForeignKey(
         "actions.Agency",
-        on_delete=models.PROTECT,
+        on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="coordinating_for",
@@ -58,15 +58,26 @@ class Partnership(models.Model):
         return self.name
 
 
+def current_among(plans) -> "Plan | None":
+    """The newest active plan, else the newest one past drafting (a draft is the manager's
+    work in progress, not the plan). For plans in hand, newest first, or a queryset."""
+    plans = list(plans)
+    active = [plan for plan in plans if plan.state == Plan.State.ACTIVE]
+    candidates = active or [plan for plan in plans if plan.state not in Plan.DRAFTING]
+    return max(candidates, key=lambda plan: plan.financial_year, default=None)
+
+
 class PlanQuerySet(models.QuerySet):
     def active(self):
         return self.filter(state=Plan.State.ACTIVE)
 
     def current(self):
-        """The plan the partnership is working to: the newest active one, else the newest
-        one past drafting (a draft is the manager's work in progress, not the plan)."""
-        plans = self.select_related("partnership").order_by("-financial_year")
-        return plans.active().first() or plans.exclude(state__in=Plan.DRAFTING).first()
+        """The plan the partnership is working to (current_among)."""
+        return current_among(
+            self.exclude(state__in=Plan.DRAFTING)
+            .select_related("partnership")
+            .order_by("-financial_year", "pk")
+        )
 
     def visible_to(self, user):
         """Drafts are the manager's alone; the board also reads a plan awaiting sign-off;

@@ -254,7 +254,7 @@ class Migration(migrations.Migration):
                         blank=True,
                         help_text="Owes the returns of actions that name no lead agency.",
                         null=True,
-                        on_delete=django.db.models.deletion.PROTECT,
+                        on_delete=django.db.models.deletion.SET_NULL,
                         related_name="coordinating_for",
                         to="actions.agency",
                     ),
