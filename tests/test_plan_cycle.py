@@ -418,3 +418,12 @@ def test_every_2022_page_and_figure_is_unchanged_after_2023_is_made_active(clien
         assert after[key] == before[key], key
     # Without ?plan= the pages follow the active plan.
     assert "Action plan 2023/24" in client.get(reverse("plan")).content.decode()
+
+
+def test_merging_the_coordinating_agency_moves_the_coordination(plan, manager):
+    from people import services as people_services
+
+    kept = Agency.objects.get(name="Tunbridge Wells Borough Council")
+    cst = Agency.objects.get(name="TWBC Community Safety Team")
+    people_services.merge_agencies(manager, kept=kept, merged=cst)
+    assert Partnership.objects.get().coordinating_agency == kept
