@@ -6,6 +6,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from actions.models import Action
 from csp.permissions import Capability, may, requires
 
 from . import services
@@ -30,8 +31,6 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 def plan_state(request: HttpRequest, pk: int) -> HttpResponse:
     """A plan's state, sign-off and priorities and actions; the manager's next step."""
     plan = _plan_for(request, pk)
-    from actions.models import Action
-
     actions = Action.objects.in_plan(plan).with_plan_order().select_related("continues__priority")
     manage = may(request.user, Capability.MANAGE_PLANS)
     context = {
@@ -70,8 +69,6 @@ def start_next_plan(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("plan_state", draft.pk)
     else:
         complete = services.complete_action_ids(plan)
-        from actions.models import Action
-
         form = StartNextPlanForm(
             plan=plan,
             initial={
