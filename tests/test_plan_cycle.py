@@ -138,6 +138,8 @@ def test_each_transition_in_turn(plan, manager):
     services.send_for_sign_off(manager, draft)
     with pytest.raises(PlanError, match="cannot be sent for sign-off"):
         services.send_for_sign_off(manager, draft)
+    with pytest.raises(PlanError, match="Record the board's sign-off"):
+        services.make_active(manager, draft)
     with pytest.raises(PlanError, match="before the board met"):
         services.record_sign_off(
             manager,
