@@ -353,6 +353,7 @@ class LockExceptionForm(forms.Form):
         from csp.permissions import agencies_reporting_on
 
         from .models import Action, Agency
+        from .obligations import with_coordinating
 
         super().__init__(*args, **kwargs)
         self.fields["quarter"].queryset = plan.quarters.filter(is_open=False).select_related("plan")
@@ -364,7 +365,7 @@ class LockExceptionForm(forms.Form):
         self.fields["action"].label_from_instance = lambda action: (
             f"{action.ref} {action.description[:70]}"
         )
-        agencies = list(Agency.objects.active().order_by("name"))
+        agencies = list(with_coordinating(Agency.objects.active().order_by("name")))
         self.fields["agency"].queryset = Agency.objects.active().order_by("name")
         # Each action's reporting agencies (the rule is csp.permissions'): the page narrows
         # the agency list to the chosen action's, and clean() refuses any other pair.

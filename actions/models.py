@@ -99,6 +99,14 @@ class Action(models.Model):
         help_text="Withdrawn: the first quarter (1 to 4) it is no longer owed; 5 when every "
         "quarter of the year had opened already. Its returns stay.",
     )
+    continues = models.ForeignKey(
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="continued_by",
+        help_text="The action of an earlier year's plan that this one carries forward.",
+    )
 
     history = HistoricalRecords(m2m_fields=[agencies])
     objects = ActionQuerySet.as_manager()

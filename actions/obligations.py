@@ -26,11 +26,10 @@ import datetime
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.conf import settings
-from django.db.models import BooleanField, Exists, ExpressionWrapper, Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import timezone
 
-from priorities.models import Quarter
+from priorities.models import Partnership, Quarter
 
 from .models import Action, Agency, QuarterlyReturn
 
@@ -43,16 +42,29 @@ TIMELINESS_LABELS = {ON_TIME: "On time", LATE: "Late", MISSING: "Missing", NOT_D
 
 
 def is_coordinating_agency() -> Q:
-    """Picks out the partnership's coordinating agency, which owes the returns of actions
-    that name no lead agency. Named by ``settings.COORDINATING_AGENCY`` until the
-    partnership is a model of its own (issue 12): replace this function's body then."""
-    return Q(name=settings.COORDINATING_AGENCY, active=True)
+    """Picks out the partnership's coordinating agency (``Partnership.coordinating_agency``,
+    set on the partnership page), which owes the returns of actions that name no lead
+    agency. Agencies are not held per partnership, so this is whichever active agency
+    coordinates a partnership: with one partnership per deployment, that partnership's."""
+    return Q(Exists(Partnership.objects.filter(coordinating_agency=OuterRef("pk"))), active=True)
 
 
 def coordinating_agency_among(agencies: Iterable[Agency]) -> Agency | None:
     """The coordinating agency, if among these (already read) agencies: the same rule as
-    is_coordinating_agency, for rows in hand."""
-    return next((a for a in agencies if a.active and a.name == settings.COORDINATING_AGENCY), None)
+    is_coordinating_agency, for rows in hand. Rows annotated ``with_coordinating`` answer
+    without a query; otherwise one query reads which agencies coordinate."""
+    agencies = list(agencies)
+    if agencies and all(hasattr(agency, "coordinating") for agency in agencies):
+        return next((a for a in agencies if a.active and a.coordinating), None)
+    coordinating = set(Partnership.objects.values_list("coordinating_agency_id", flat=True))
+    return next((a for a in agencies if a.active and a.pk in coordinating), None)
+
+
+def with_coordinating(agencies):
+    """The agencies, each marked ``coordinating`` (for coordinating_agency_among)."""
+    return agencies.annotate(
+        coordinating=ExpressionWrapper(is_coordinating_agency(), BooleanField())
+    )
 
 
 def is_past_due(quarter: Quarter, today: datetime.date) -> bool:

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from csp import permissions
 from priorities.models import Quarter
+from priorities.services import PlanError, refuse_if_closed
 
 from . import notifications
 from .models import Action, Agency, LockException, QuarterlyReturn
@@ -35,7 +36,16 @@ class AlreadySubmitted(ReturnError):
 
 
 def _locked(quarterly_return: QuarterlyReturn) -> QuarterlyReturn:
+    _refuse_closed_plan(quarterly_return.quarter)
     return QuarterlyReturn.objects.select_for_update().get(pk=quarterly_return.pk)
+
+
+def _refuse_closed_plan(quarter: Quarter) -> None:
+    """A closed plan never changes: none of its returns or quarters (priorities.services)."""
+    try:
+        refuse_if_closed(quarter.plan)
+    except PlanError as error:
+        raise ReturnError(str(error)) from error
 
 
 def _check_version(current: QuarterlyReturn, seen_version: int | None) -> None:
@@ -97,6 +107,7 @@ def save_return(
         raise ReturnError("You cannot report for this agency on this action.")
     if not permissions.quarter_takes_entries(user, quarter, action, agency):
         raise ReturnError(permissions.quarter_closed_message(quarter))
+    _refuse_closed_plan(quarter)
     # Ordered by pk alone: the default ordering joins the action, agency, quarter, priority
     # and plan, and FOR UPDATE would lock those rows too.
     quarterly_return = (
@@ -302,6 +313,7 @@ def reopen_return(user, quarterly_return, *, reason: str, seen_version: int | No
 def set_quarter_open(user, quarter: Quarter, is_open: bool) -> Quarter:
     if not permissions.may(user, permissions.Capability.REVIEW_RETURNS):
         raise ReturnError("Only the community safety manager can open or close quarters.")
+    _refuse_closed_plan(quarter)
     quarter = Quarter.objects.select_for_update().get(pk=quarter.pk)
     if quarter.is_open != is_open:
         quarter.is_open = is_open
@@ -323,6 +335,7 @@ def grant_lock_exception(user, quarter, action, agency, *, reason: str) -> LockE
         raise ReturnError("Enter the reason for reopening this return.")
     if quarter.is_open:
         raise ReturnError(f"{quarter.label} is open; no exception is needed.")
+    _refuse_closed_plan(quarter)
     if not permissions.may_report_for(user, action, agency):
         raise ReturnError(
             f"{agency.name} does not lead or contribute to action {action.ref}, so it has no "

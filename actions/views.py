@@ -41,13 +41,30 @@ REVIEW_PAGE_SIZES = (50,)  # the queue offers one page size
 QUEUE_SESSION_KEY = "review_queue_query"
 
 
+def continued_progress(user, action: Action) -> dict:
+    """The action this one continues (from an earlier year's plan) and its last approved
+    RAG and narrative, as far as this user may see returns."""
+    earlier = Action.objects.select_related("priority", "priority__plan").get(
+        pk=action.continues_id
+    )
+    latest = (
+        QuarterlyReturn.objects.visible_to(user)
+        .approved()
+        .filter(action=earlier)
+        .select_related("agency", "quarter", "quarter__plan")
+        .order_by("-quarter__number", "-reviewed_at", "-pk")
+        .first()
+    )
+    return {"action": earlier, "latest": latest}
+
+
 @requires(Capability.READ_PLAN)
 def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """An action, and every agency's return for a chosen quarter side by side."""
     action = get_object_or_404(
-        Action.objects.select_related("priority", "priority__plan").prefetch_related(
-            "agencies", "metrics"
-        ),
+        Action.objects.filter(priority__plan__in=Plan.objects.visible_to(request.user))
+        .select_related("priority", "priority__plan")
+        .prefetch_related("agencies", "metrics"),
         pk=pk,
     )
     quarters = plan_quarters(action.priority.plan)
@@ -88,6 +105,8 @@ def action_detail(request: HttpRequest, pk: int) -> HttpResponse:
         if may(request.user, Capability.ENTER_RETURNS)
         else [],
     }
+    if action.continues_id:
+        context["continues"] = continued_progress(request.user, action)
     if may(request.user, Capability.EDIT_PLAN):
         context["history"] = action.history.select_related("history_user")[:20]
         context["may_edit_plan"] = True

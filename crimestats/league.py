@@ -15,7 +15,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Max, Sum
+from django.db.models import Exists, Max, OuterRef, Sum
+
+from priorities.models import Partnership
 
 from . import positions
 from .models import (
@@ -37,7 +39,7 @@ from .periods import (
     quarter_start,
     year_period,
 )
-from .statistics import HOME_AREA, YearOnYear
+from .statistics import YearOnYear
 
 # Sources ------------------------------------------------------------------------------------
 
@@ -171,8 +173,9 @@ def position_display(position: tuple[int, bool] | None) -> str:
 def county_areas() -> tuple[list[Area], Area | None]:
     """The districts the county positions compare (those of the home district's county),
     and the home district. One query."""
-    areas = list(Area.objects.order_by("name"))
-    home = next((area for area in areas if area.name == HOME_AREA), None)
+    home_code = Partnership.objects.filter(home_area_code=OuterRef("ons_code"))
+    areas = list(Area.objects.annotate(is_home=Exists(home_code)).order_by("name"))
+    home = next((area for area in areas if area.is_home), None)
     if home is not None:
         areas = [area for area in areas if area.county == home.county]
     return areas, home

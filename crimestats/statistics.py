@@ -5,8 +5,6 @@ from decimal import Decimal
 
 from .models import Area, CountyPosition, CrimeFigure, CrimeType, percent_change
 
-HOME_AREA = "Tunbridge Wells"
-
 
 class YearOnYear:
     """Change and % change of a count against the year before, and their printed forms.
@@ -75,7 +73,11 @@ def format_count(count: int | None) -> str:
 
 
 def home_area() -> Area | None:
-    return Area.objects.filter(name=HOME_AREA).first()
+    """The partnership's own district (Partnership.home_area_code), else none."""
+    from priorities.models import Partnership
+
+    code = Partnership.objects.exclude(home_area_code="").values("home_area_code")[:1]
+    return Area.objects.filter(ons_code__in=code).first()
 
 
 def years_held(area: Area) -> list[int]:

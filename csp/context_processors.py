@@ -1,14 +1,19 @@
 from django.conf import settings
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject, lazy
 
 from csp.permissions import Capability, may, user_capabilities
+from priorities.models import Partnership
 
 
 def navigation(request):
     user = getattr(request, "user", None)
+    # Read once, and only by a page that shows it (the header does).
+    partnership = SimpleLazyObject(Partnership.objects.deployed)
     context = {
-        "service_name": "csp-plan",
-        "partnership_name": "Tunbridge Wells Community Safety Partnership",
+        "partnership": partnership,
+        "service_name": lazy(lambda: partnership.header_name or "csp-plan", str)(),
+        "partnership_name": lazy(lambda: partnership.name, str)(),
     }
     if not (user and user.is_authenticated):
         return context | {"nav_items": [], "can": {}}
@@ -26,6 +31,8 @@ def navigation(request):
         items.append(("Outgoing e-mail", "outgoing_mail"))
     if may(user, Capability.MANAGE_PEOPLE):
         items.append(("People", "user_list"))
+    if may(user, Capability.READ_PLANS):
+        items.append(("Plans", "plan_list"))
     if may(user, Capability.READ_PLAN):
         items += [
             ("Action plan", "plan"),

@@ -32,6 +32,10 @@ class Capability(StrEnum):
     MANAGE_PEOPLE = "manage_people"
     # Remove another user's second factor (a lost phone): they set it up again.
     RESET_SECOND_FACTOR = "reset_second_factor"
+    # Plans page and plans awaiting sign-off (the board reads them, the manager also drafts).
+    READ_PLANS = "read_plans"
+    # The yearly cycle: start next year's plan, sign-off, make active; the partnership.
+    MANAGE_PLANS = "manage_plans"
 
 
 RULES: dict[Capability, frozenset[str]] = {
@@ -45,13 +49,20 @@ RULES: dict[Capability, frozenset[str]] = {
     Capability.MANAGE_MAIL: frozenset({Role.MANAGER}),
     Capability.MANAGE_PEOPLE: frozenset({Role.MANAGER}),
     Capability.RESET_SECOND_FACTOR: frozenset({Role.MANAGER}),
+    Capability.READ_PLANS: frozenset({Role.MANAGER, Role.BOARD}),
+    Capability.MANAGE_PLANS: frozenset({Role.MANAGER}),
 }
 
 
 # Capabilities that only read. A view guarded by one answers GET and HEAD alone (405 to
 # anything else), so reading can never change data, whatever the view forgets.
 READ_ONLY_CAPABILITIES = frozenset(
-    {Capability.READ_PLAN, Capability.VIEW_COMPLETENESS, Capability.VIEW_BOARD_REPORT}
+    {
+        Capability.READ_PLAN,
+        Capability.VIEW_COMPLETENESS,
+        Capability.VIEW_BOARD_REPORT,
+        Capability.READ_PLANS,
+    }
 )
 # Roles that never change anything: refused (403) any unsafe method on any guarded view,
 # even one whose capability a future rule grants them by mistake.
@@ -132,9 +143,9 @@ def public_form(view):
 
 
 def agencies_reporting_on(action, active_agencies: list) -> list:
-    """Who reports on an action: its active lead agencies (the coordinating agency where it
-    names none), or every active agency where the action is for all partners. ``reporting_agencies`` below is the same rule as one
-    query; this form applies it to many actions from prefetched rows (``action.agencies``)
+    """Who reports on an action: its active lead agencies (where it names none, its
+    accountable agency, else the coordinating agency), or every active agency where the
+    action is for all partners. ``reporting_agencies`` below is the same rule as one query; this form applies it to many actions from prefetched rows (``action.agencies``)
     without a query each. tests/test_corrections.py holds the two together."""
     from actions.obligations import coordinating_agency_among, owers
 

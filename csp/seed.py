@@ -15,7 +15,7 @@ from django.db import transaction
 from actions.models import Action, Agency, Metric
 from crimestats import positions
 from crimestats.models import Area, CountyPosition, CrimeFigure, CrimeType
-from priorities.models import Plan, Priority, Quarter
+from priorities.models import Partnership, Plan, Priority, Quarter
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
 PLAN_FILE = FIXTURES / "plan-2022-23.json"
@@ -66,14 +66,31 @@ def load_agencies() -> dict[str, Agency]:
     return agencies
 
 
+def load_partnership(row: dict, agencies: dict[str, Agency]) -> Partnership:
+    """The partnership, created with the file's details; once it exists its details are
+    the manager's (the partnership page), so a second run changes nothing."""
+    existing = Partnership.objects.filter(name=row["name"]).first()
+    if existing is not None:
+        return existing
+    return Partnership.objects.create(
+        name=row["name"],
+        header_name=row["header_name"],
+        home_area_code=row["home_area_code"],
+        coordinating_agency=agencies[row["coordinating_agency"]],
+        contact_name=row["contact_name"],
+        contact_email=row["contact_email"],
+    )
+
+
 @transaction.atomic
 def load_plan(path: Path = PLAN_FILE) -> Plan:
     data = read_json(path)
     agencies = load_agencies()
+    partnership = load_partnership(data["partnership"], agencies)
     meta = data["plan"]
     plan, _ = upsert(
         Plan,
-        {"partnership": meta["partnership"], "financial_year": meta["financial_year"]},
+        {"partnership": partnership, "financial_year": meta["financial_year"]},
         {
             "title": meta["title"],
             "signed_off": date.fromisoformat(meta["signed_off"]),

@@ -180,11 +180,6 @@ CSRF_COOKIE_SAMESITE = "Lax"
 # A form whose token has expired keeps what was typed (csp.kept_input).
 CSRF_FAILURE_VIEW = "csp.views.csrf_failure"
 
-# The partnership's coordinating agency owes the returns of actions that name no lead
-# agency (actions.obligations.is_coordinating_agency). Until the partnership is a model of
-# its own (issue 12), it is named here, as in agencies.json.
-COORDINATING_AGENCY = os.environ.get("COORDINATING_AGENCY", "TWBC Community Safety Team")
-
 # django-axes: lock a username *from one address* after 10 failures, so one officer's
 # typos never lock out colleagues behind the same police network address.
 AXES_FAILURE_LIMIT = 10

@@ -13,7 +13,7 @@ from actions.obligations import obligations
 from crimestats import statistics
 from csp import kept_input, outbox
 from csp.permissions import Capability, public, requires
-from priorities.models import Plan
+from priorities.picker import chosen_plan
 from review.models import FollowUp
 
 EARLIER_PER_PAGE = 50
@@ -34,7 +34,7 @@ EARLIER_FIELDS = (
 def home(request: HttpRequest) -> HttpResponse:
     """Each role's starting point: what they owe, review or read."""
     user = request.user
-    plan = Plan.objects.current()
+    plan = chosen_plan(request)
     priorities = list(plan.priorities.all()) if plan else []
     context = {"plan": plan, "priorities": priorities}
     area = statistics.home_area()

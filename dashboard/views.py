@@ -12,6 +12,7 @@ from crimestats import statistics
 from csp import exports
 from csp.permissions import Capability, may, requires
 from priorities.models import Plan
+from priorities.picker import chosen_plan, picker_plans
 from priorities.quarters import chosen_quarter, plan_quarters, previous_quarter
 
 from . import downloads, paper, summaries
@@ -21,8 +22,9 @@ audit = logging.getLogger("csp.audit")
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
-def _current_plan() -> Plan:
-    plan = Plan.objects.current()
+def _current_plan(request: HttpRequest) -> Plan:
+    """The active plan, or the one picked (?plan=2022: priorities.picker)."""
+    plan = chosen_plan(request)
     if plan is None:
         raise Http404("No plan has been loaded.")
     return plan
@@ -58,11 +60,16 @@ def _chart(labels, series, **options) -> dict:
 @requires(Capability.READ_PLAN)
 def dashboard(request: HttpRequest) -> HttpResponse:
     """How each priority is doing in a quarter, and how crime is moving."""
-    plan = _current_plan()
+    plan = _current_plan(request)
     today = timezone.localdate()
     quarters = plan_quarters(plan)
     quarter = chosen_quarter(quarters, request.GET.get("quarter"))
-    context = {"plan": plan, "quarters": quarters, "quarter": quarter}
+    context = {
+        "plan": plan,
+        "plans": picker_plans(request),
+        "quarters": quarters,
+        "quarter": quarter,
+    }
     if quarter is not None:
         previous = previous_quarter(quarters, quarter)
         past_due = summaries.is_past_due(quarter, today)
@@ -127,7 +134,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
 @requires(Capability.VIEW_COMPLETENESS)
 def completeness(request: HttpRequest) -> HttpResponse:
     """Every return's state and timeliness, actions × quarters, and who reports on time."""
-    plan = _current_plan()
+    plan = _current_plan(request)
     today = timezone.localdate()
     quarters = plan_quarters(plan)
     quarter = chosen_quarter(quarters, request.GET.get("quarter"))
@@ -147,6 +154,7 @@ def completeness(request: HttpRequest) -> HttpResponse:
         "dashboard/completeness.html",
         {
             "plan": plan,
+            "plans": picker_plans(request),
             "grid": grid,
             "quarters": quarters,
             "quarter": quarter,
@@ -166,7 +174,7 @@ def send_reminder(request: HttpRequest) -> HttpResponse:
     before sending another within a day; not as a Reminder, which marks the daily
     command's two stages (due soon, overdue) as done. Also logged in the audit log.
     """
-    plan = _current_plan()
+    plan = _current_plan(request)
     form = ReminderForm(request.POST, plan=plan)
     if not form.is_valid():
         messages.error(request, "Choose an agency and a quarter of this plan to remind.")
@@ -216,7 +224,7 @@ def send_reminder(request: HttpRequest) -> HttpResponse:
 def quarterly_report(request: HttpRequest) -> HttpResponse:
     """The board paper for a quarter: on screen and on paper, as Word, or its figures as
     an Excel workbook. Approved returns only, whoever prints it."""
-    plan = _current_plan()
+    plan = _current_plan(request)
     today = timezone.localdate()
     quarters = plan_quarters(plan)
     quarter = chosen_quarter(quarters, request.GET.get("quarter"))
@@ -251,6 +259,7 @@ def quarterly_report(request: HttpRequest) -> HttpResponse:
         "dashboard/report.html",
         {
             "plan": plan,
+            "plans": picker_plans(request),
             "quarters": quarters,
             "quarter": quarter,
             "past_due": past_due,

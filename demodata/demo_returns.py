@@ -278,7 +278,7 @@ def demo_plan() -> Plan:
     from csp import seed
 
     partnership = seed.read_json(seed.PLAN_FILE)["plan"]["partnership"]
-    return Plan.objects.get(partnership=partnership, financial_year=DEMO_YEAR)
+    return Plan.objects.get(partnership__name=partnership, financial_year=DEMO_YEAR)
 
 
 @transaction.atomic

@@ -32,7 +32,7 @@ from actions.models import Action, Agency, Metric, QuarterlyReturn
 from crimestats import positions
 from crimestats.models import Area, CountyPosition, CrimeFigure, CrimeType, rate_per_thousand
 from csp import seed
-from priorities.models import Plan, Priority, Quarter
+from priorities.models import Partnership, Plan, Priority, Quarter
 
 from . import demo_returns
 
@@ -86,7 +86,7 @@ def generate(scale: int, progress: Callable[[str], None] | None = None) -> Creat
     template = Template.load()
     created = Created()
     users = ensure_users(scale, created)
-    partnership = template.meta["partnership"]
+    partnership = Partnership.objects.get(name=template.meta["partnership"])
     plans = {plan.financial_year: plan for plan in Plan.objects.filter(partnership=partnership)}
     layout = plan_layout(scale)
     for done, (year, copies) in enumerate(layout, start=1):
@@ -208,7 +208,7 @@ def metric_base(ref: str, metric: dict) -> int | None:
 @transaction.atomic
 def add_copy(
     template: Template,
-    partnership: str,
+    partnership: Partnership,
     year: int,
     plan: Plan | None,
     copy: int,
@@ -265,7 +265,7 @@ def add_copy(
     return plan
 
 
-def create_plan(template: Template, partnership: str, year: int, created: Created) -> Plan:
+def create_plan(template: Template, partnership: Partnership, year: int, created: Created) -> Plan:
     plan = Plan.objects.create(
         partnership=partnership,
         financial_year=year,

@@ -26,6 +26,7 @@ from actions.models import (
     Reminder,
 )
 from csp import permissions
+from priorities.models import Partnership
 
 audit = logging.getLogger("csp.audit")
 
@@ -346,6 +347,8 @@ MOVED = {
     (AgencyReminder, "agency"),
     (Action.agencies.through, "agency"),
     (Agency.members.through, "agency"),
+    (Partnership, "coordinating_agency"),
+    (Action, "accountable_agency"),
 }
 
 
@@ -430,6 +433,9 @@ def merge_agencies(by, kept: Agency, merged: Agency) -> AgencyCounts:
         model.objects.filter(agency=merged).delete()
     # When each was last reminded: the merged agency's reminders count for the kept one.
     AgencyReminder.objects.filter(agency=merged).update(agency=kept)
+    # A partnership coordinated by the merged agency is coordinated by the kept one.
+    Partnership.objects.filter(coordinating_agency=merged).update(coordinating_agency=kept)
+    Action.objects.filter(accountable_agency=merged).update(accountable_agency=kept)
 
     own = {kept.name.casefold(), kept.short_name.casefold()}
     aliases = list(kept.aliases)

@@ -3,7 +3,7 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from csp.text import PrintableTextAdmin
 
-from .models import Plan, Priority, Quarter
+from .models import Partnership, Plan, Priority, Quarter
 
 
 class PriorityInline(PrintableTextAdmin, admin.TabularInline):
@@ -17,9 +17,15 @@ class QuarterInline(PrintableTextAdmin, admin.TabularInline):
     extra = 0
 
 
+@admin.register(Partnership)
+class PartnershipAdmin(PrintableTextAdmin, SimpleHistoryAdmin):
+    list_display = ("name", "header_name", "home_area_code", "coordinating_agency")
+
+
 @admin.register(Plan)
 class PlanAdmin(PrintableTextAdmin, SimpleHistoryAdmin):
     list_display = ("partnership", "label", "title", "state", "signed_off")
+    list_select_related = ("partnership",)
     list_filter = ("state",)
     inlines = [PriorityInline, QuarterInline]
 

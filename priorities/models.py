@@ -12,6 +12,62 @@ QUARTER_NAMES = {
 }
 
 
+class PartnershipQuerySet(models.QuerySet):
+    def deployed(self) -> "Partnership":
+        """The partnership this deployment serves: the first (one per deployment for now).
+        An empty one, never saved, before the seed has been loaded."""
+        return self.order_by("pk").first() or Partnership(name="", header_name="csp-plan")
+
+
+class Partnership(models.Model):
+    """The community safety partnership whose plans these are. One per deployment for now,
+    but every plan names its own, so nothing assumes there is only one.
+
+    Its home area is held as the area's ONS code rather than a foreign key, and its
+    coordinating agency by a lazy reference ("actions.Agency"): plans sit below returns and
+    crime statistics in the app layering, so this module imports neither.
+    """
+
+    name = models.CharField(max_length=200, unique=True)
+    header_name = models.CharField(
+        max_length=60, help_text="The service name shown in the header of every page."
+    )
+    home_area_code = models.CharField(
+        "home area",
+        max_length=9,
+        blank=True,
+        help_text="ONS code of the partnership's own district (crimestats.Area.ons_code).",
+    )
+    coordinating_agency = models.ForeignKey(
+        "actions.Agency",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="coordinating_for",
+        help_text="Owes the returns of actions that name no lead agency.",
+    )
+    contact_name = models.CharField(max_length=200, blank=True)
+    contact_email = models.EmailField("contact e-mail", blank=True)
+
+    history = HistoricalRecords()
+    objects = PartnershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+def current_among(plans) -> "Plan | None":
+    """The newest active plan, else the newest one past drafting (a draft is the manager's
+    work in progress, not the plan). For plans in hand, newest first, or a queryset."""
+    plans = list(plans)
+    active = [plan for plan in plans if plan.state == Plan.State.ACTIVE]
+    candidates = active or [plan for plan in plans if plan.state not in Plan.DRAFTING]
+    return max(candidates, key=lambda plan: plan.financial_year, default=None)
+
+
 class PlanQuerySet(models.QuerySet):
     def active(self):
         return self.filter(state=Plan.State.ACTIVE)
@@ -21,20 +77,41 @@ class PlanQuerySet(models.QuerySet):
         return self.filter(published_at__isnull=False)
 
     def current(self):
-        """The plan the partnership is working to: the newest active one, else the newest."""
-        return (
-            self.active().order_by("-financial_year").first()
-            or self.order_by("-financial_year").first()
+        """The plan the partnership is working to (current_among)."""
+        return current_among(
+            self.exclude(state__in=Plan.DRAFTING)
+            .select_related("partnership")
+            .order_by("-financial_year", "pk")
         )
+
+    def visible_to(self, user):
+        """Drafts are the manager's alone; the board also reads a plan awaiting sign-off;
+        everyone who reads the plan reads active and closed plans."""
+        if not (user and user.is_authenticated and user.is_active):
+            return self.none()
+        if user.is_manager:
+            return self
+        if user.is_board_member:
+            return self.exclude(state=Plan.State.DRAFT)
+        return self.exclude(state__in=Plan.DRAFTING)
 
 
 class Plan(models.Model):
     class State(models.TextChoices):
         DRAFT = "draft", "Draft"
+        AWAITING_SIGN_OFF = "awaiting_sign_off", "Awaiting sign-off"
         ACTIVE = "active", "Active"
         CLOSED = "closed", "Closed"
 
-    partnership = models.CharField(max_length=200)
+    # States in which the plan is still being written and agreed: not yet the plan.
+    DRAFTING = (State.DRAFT, State.AWAITING_SIGN_OFF)
+
+    class BoardDecision(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        APPROVED_WITH_CHANGES = "approved_with_changes", "Approved with changes"
+        NOT_APPROVED = "not_approved", "Not approved"
+
+    partnership = models.ForeignKey(Partnership, on_delete=models.PROTECT, related_name="plans")
     financial_year = models.PositiveSmallIntegerField(
         help_text="The year the plan starts: 2022 for 2022/23."
     )
@@ -42,7 +119,17 @@ class Plan(models.Model):
     signed_off = models.DateField(null=True, blank=True)
     assessment_start = models.DateField(help_text="First day of the strategic assessment period.")
     assessment_end = models.DateField(help_text="Last day of the strategic assessment period.")
-    state = models.CharField(max_length=10, choices=State, default=State.DRAFT)
+    state = models.CharField(max_length=20, choices=State, default=State.DRAFT)
+    board_meeting = models.DateField(
+        "board meeting", null=True, blank=True, help_text="The meeting that considered it."
+    )
+    board_decision = models.CharField(max_length=30, choices=BoardDecision, blank=True)
+    sent_to_pcc = models.DateField(
+        "sent to the PCC",
+        null=True,
+        blank=True,
+        help_text="Sent to the Police and Crime Commissioner.",
+    )
     return_due_days = models.PositiveSmallIntegerField(
         default=30, help_text="Days after a quarter ends that its returns are due."
     )
@@ -56,10 +143,15 @@ class Plan(models.Model):
     objects = PlanQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-financial_year", "partnership"]
+        ordering = ["-financial_year", "partnership_id"]
         constraints = [
             models.UniqueConstraint(
                 fields=["partnership", "financial_year"], name="one_plan_per_partnership_year"
+            ),
+            models.UniqueConstraint(
+                fields=["partnership"],
+                condition=models.Q(state="active"),
+                name="one_active_plan_per_partnership",
             ),
         ]
 
@@ -70,6 +162,14 @@ class Plan(models.Model):
     def label(self) -> str:
         """2022 → "2022/23"."""
         return f"{self.financial_year}/{(self.financial_year + 1) % 100:02d}"
+
+    @property
+    def is_closed(self) -> bool:
+        return self.state == self.State.CLOSED
+
+    @property
+    def is_draft(self) -> bool:
+        return self.state == self.State.DRAFT
 
     @property
     def assessment_period(self) -> str:

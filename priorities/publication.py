@@ -18,7 +18,7 @@ class PublicationError(Exception):
 
 
 def partnership_name(plan: Plan) -> str:
-    return plan.partnership
+    return plan.partnership.name
 
 
 def partnership_contact(plan: Plan) -> tuple[str, str]:

@@ -10,6 +10,7 @@ from dashboard import downloads, summaries
 
 from .filters import ActionFilter
 from .models import Plan, Priority
+from .picker import chosen_plan, picker_plans
 from .quarters import chosen_quarter, plan_quarters
 from .tables import ActionTable
 
@@ -20,7 +21,7 @@ PLAN_PAGE_SIZES = (100,)  # the plan offers one page size
 @requires(Capability.READ_PLAN)
 def plan(request: HttpRequest) -> HttpResponse:
     """The action plan: every action of the current plan, filterable, sortable, exportable."""
-    current = Plan.objects.current()
+    current = chosen_plan(request)
     if current is None:
         raise Http404("No plan has been loaded.")
     actions = Action.objects.in_plan(current).with_plan_order()
@@ -39,6 +40,7 @@ def plan(request: HttpRequest) -> HttpResponse:
         "priorities/plan.html",
         {
             "plan": current,
+            "plans": picker_plans(request),
             "priorities": current.priorities.all(),
             "filter": action_filter,
             "table": table,
@@ -60,7 +62,12 @@ def neutralised(dataset: tablib.Dataset) -> tablib.Dataset:
 def priority_detail(request: HttpRequest, pk: int) -> HttpResponse:
     """A priority's actions, each with its latest approved RAG and narrative and its
     approved figures by quarter (downloadable as CSV or Excel)."""
-    priority = get_object_or_404(Priority.objects.select_related("plan"), pk=pk)
+    priority = get_object_or_404(
+        Priority.objects.filter(plan__in=Plan.objects.visible_to(request.user)).select_related(
+            "plan"
+        ),
+        pk=pk,
+    )
     quarters = plan_quarters(priority.plan)
     # Each agency's RAG and narrative as at the chosen quarter (the reporting quarter unless
     # another is picked): an early approval in a later quarter moves nothing. The figures

@@ -2,7 +2,7 @@ import factory
 
 from accounts.models import Role, User
 from actions.models import Action, Agency, Metric
-from priorities.models import Plan, Priority
+from priorities.models import Partnership, Plan, Priority
 
 PASSWORD = "a-long-test-passphrase-7"
 
@@ -30,11 +30,20 @@ class AgencyFactory(factory.django.DjangoModelFactory):
     kind = Agency.Kind.VOLUNTARY
 
 
+class PartnershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Partnership
+        django_get_or_create = ("name",)
+
+    name = "Test Community Safety Partnership"
+    header_name = "csp-plan"
+
+
 class PlanFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = Plan
 
-    partnership = "Test Community Safety Partnership"
+    partnership = factory.SubFactory(PartnershipFactory)
     financial_year = factory.Sequence(lambda n: 2000 + n)
     title = factory.LazyAttribute(lambda plan: f"Plan {plan.financial_year}")
     assessment_start = factory.LazyAttribute(lambda plan: f"{plan.financial_year - 1}-01-01")

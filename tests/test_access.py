@@ -434,6 +434,34 @@ ACCESS = {
         (L, 403, 403, 200, 403, 200),
         lambda world: {"pk": world.metric.pk},
     ),
+    # The yearly cycle (priorities/cycle_views.py): the board reads the plans, the manager
+    # runs the cycle. The world's plan is 2022/23, active: sending it for sign-off or making
+    # it active is refused with a message (302).
+    "plan_list": row((L, 403, 403, 200, 200, 200), (L, 403, 403, 405, 405, 405)),
+    "plan_state": row(
+        (L, 403, 403, 200, 200, 200),
+        (L, 403, 403, 405, 405, 405),
+        lambda world: {"pk": world.plan.pk},
+    ),
+    "plan_start_next": row(  # POSTed empty: the form with its errors
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 200, 403, 200),
+        lambda world: {"pk": world.plan.pk},
+    ),
+    "plan_send_for_sign_off": row(
+        signed_in(405), (L, 403, 403, 302, 403, 302), lambda world: {"pk": world.plan.pk}
+    ),
+    "plan_sign_off": row(  # POSTed empty: the form with its errors
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 200, 403, 200),
+        lambda world: {"pk": world.plan.pk},
+    ),
+    "plan_make_active": row(
+        signed_in(405), (L, 403, 403, 302, 403, 302), lambda world: {"pk": world.plan.pk}
+    ),
+    "partnership_edit": row(  # POSTed empty: the form with its errors
+        (L, 403, 403, 200, 403, 200), (L, 403, 403, 200, 403, 200)
+    ),
     "crime_categories": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 405, 403, 405)),
     "crime_category_edit": row(  # POSTed empty: every box cleared, saved (302)
         (L, 403, 403, 200, 403, 200),

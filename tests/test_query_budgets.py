@@ -89,7 +89,8 @@ def action(o: Objects) -> int:
 
 
 # Every signed-in request spends 5 queries on the session and the user (read the session,
-# read the user, and the savepoint, update and release of SESSION_SAVE_EVERY_REQUEST).
+# read the user, and the savepoint, update and release of SESSION_SAVE_EVERY_REQUEST),
+# and 1 on the partnership for the header (csp.context_processors).
 PAGES = {
     # 1: returns to correct; 1: figures the manager marked for follow-up.
     "home: partner": Page("home", "davss", url("home"), 23),
@@ -100,43 +101,45 @@ PAGES = {
     "dashboard: board": Page("dashboard", "board", url("dashboard"), 20),
     "review queue": Page("review_queue", "manager", url("review_queue"), 14),
     # 2: the actions' reporting agencies, for the reopen form.
-    "quarters": Page("quarter_list", "manager", url("quarter_list"), 15),
+    "quarters": Page("quarter_list", "manager", url("quarter_list"), 16),
     "outgoing e-mail": Page("outgoing_mail", "manager", url("outgoing_mail"), 9),
     # 3: when each agency was last reminded, and which have someone to remind.
     "completeness: manager": Page("completeness", "manager", url("completeness"), 16),
     "completeness: board": Page("completeness", "board", url("completeness"), 13),
     "quarterly report: manager": Page("quarterly_report", "manager", url("quarterly_report"), 24),
     "quarterly report: board": Page("quarterly_report", "board", url("quarterly_report"), 24),
-    "plan: partner": Page("plan", "lookahead", url("plan"), 14),
-    "plan: manager": Page("plan", "manager", url("plan"), 14),
-    "plan: board": Page("plan", "board", url("plan"), 14),
+    "plan: partner": Page("plan", "lookahead", url("plan"), 15),
+    "plan: manager": Page("plan", "manager", url("plan"), 15),
+    "plan: board": Page("plan", "board", url("plan"), 15),
     "plan: filtered": Page(
-        "plan", "board", url("plan", agency=lambda o: o.davss.pk, q="domestic", sort="-ref"), 15
+        "plan", "board", url("plan", agency=lambda o: o.davss.pk, q="domestic", sort="-ref"), 16
     ),
     "plan: csv": Page("plan", "board", url("plan", _export="csv"), 9),
     # Who can submit for each agency: one query; the manager also reads the inactive ones.
-    "agencies: partner": Page("agency_list", "police", url("agency_list"), 9),
-    "agencies: manager": Page("agency_list", "manager", url("agency_list"), 10),
-    "agencies: board": Page("agency_list", "board", url("agency_list"), 9),
+    "agencies: partner": Page("agency_list", "police", url("agency_list"), 10),
+    "agencies: manager": Page("agency_list", "manager", url("agency_list"), 11),
+    "agencies: board": Page("agency_list", "board", url("agency_list"), 10),
     "people": Page("user_list", "manager", url("user_list"), 9),
-    "crime statistics: partner": Page("crime_statistics", "davss", url("crime_statistics"), 11),
-    "crime statistics: manager": Page("crime_statistics", "manager", url("crime_statistics"), 11),
-    "crime statistics: board": Page("crime_statistics", "board", url("crime_statistics"), 11),
-    "league table: partner": Page("crime_league", "davss", url("crime_league"), 10),
-    "league table: manager": Page("crime_league", "manager", url("crime_league"), 10),
-    "league table: board": Page("crime_league", "board", url("crime_league"), 10),
+    "plans: manager": Page("plan_list", "manager", url("plan_list"), 7),
+    "plans: board": Page("plan_list", "board", url("plan_list"), 7),
+    "crime statistics: partner": Page("crime_statistics", "davss", url("crime_statistics"), 12),
+    "crime statistics: manager": Page("crime_statistics", "manager", url("crime_statistics"), 12),
+    "crime statistics: board": Page("crime_statistics", "board", url("crime_statistics"), 12),
+    "league table: partner": Page("crime_league", "davss", url("crime_league"), 11),
+    "league table: manager": Page("crime_league", "manager", url("crime_league"), 11),
+    "league table: board": Page("crime_league", "board", url("crime_league"), 11),
     # Pages one click from the navigation.
-    "county positions": Page("crime_positions", "board", url("crime_positions"), 10),
-    "neighbourhoods": Page("crime_neighbourhoods", "board", url("crime_neighbourhoods"), 8),
-    "crime sources": Page("crime_sources", "manager", url("crime_sources"), 7),
-    "crime categories": Page("crime_categories", "manager", url("crime_categories"), 6),
+    "county positions": Page("crime_positions", "board", url("crime_positions"), 11),
+    "neighbourhoods": Page("crime_neighbourhoods", "board", url("crime_neighbourhoods"), 9),
+    "crime sources": Page("crime_sources", "manager", url("crime_sources"), 8),
+    "crime categories": Page("crime_categories", "manager", url("crime_categories"), 7),
     "priority": Page(
-        "priority_detail", "board", url("priority_detail", lambda o: o.priority.pk), 10
+        "priority_detail", "board", url("priority_detail", lambda o: o.priority.pk), 11
     ),
     # Who owes what (actions.obligations): 3 on the action page, 5 on the agency page.
     "action: manager": Page("action_detail", "manager", url("action_detail", action), 15),
-    "action: partner": Page("action_detail", "davss", url("action_detail", action), 14),
-    "agency": Page("agency_detail", "manager", url("agency_detail", lambda o: o.davss.pk), 15),
+    "action: partner": Page("action_detail", "davss", url("action_detail", action), 15),
+    "agency": Page("agency_detail", "manager", url("agency_detail", lambda o: o.davss.pk), 16),
     "return form": Page(
         "return_edit",
         "davss",
@@ -163,11 +166,11 @@ PAGES = {
         "return_detail", "manager", url("return_detail", lambda o: o.davss_return.pk), 13
     ),
     "crime type": Page(
-        "crime_type_detail", "board", url("crime_type_detail", lambda o: o.all_crime.pk), 12
+        "crime_type_detail", "board", url("crime_type_detail", lambda o: o.all_crime.pk), 13
     ),
-    "crime figures: years": Page("crime_figures", "manager", url("crime_figures"), 7),
+    "crime figures: years": Page("crime_figures", "manager", url("crime_figures"), 8),
     "crime figures: entry": Page(
-        "crime_figures_edit", "manager", url("crime_figures_edit", 2021), 14
+        "crime_figures_edit", "manager", url("crime_figures_edit", 2021), 15
     ),
     "crime import": Page("crime_import", "manager", url("crime_import"), 7),
     # The plan as published (dashboard/publication.py): plan, priorities, actions, crime table.

@@ -589,7 +589,7 @@ def test_a_server_error_page_carries_the_policy(davss_user, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("the database fell over")
 
-    monkeypatch.setattr("csp.views.Plan.objects.current", broken)
+    monkeypatch.setattr("csp.views.chosen_plan", broken)
     client = Client(raise_request_exception=False)
     client.force_login(davss_user)
     response = client.get(reverse("home"))
