@@ -21,11 +21,9 @@ def sign_out(page):
 
 
 def submit(page):
-    page.get_by_role("button", name="Submit", exact=True).click()
-    # Where submitting asks the partner to check their answers first, confirm there.
-    final = page.get_by_role("button", name="Submit return")
-    if final.count():
-        final.click()
+    page.get_by_role("button", name="Check and submit").click()
+    page.wait_for_url("**/check/")  # Check your answers, then the final submit
+    page.get_by_role("button", name="Submit return").click()
 
 
 def test_a_return_sent_back_in_a_closed_quarter_is_corrected_and_resubmitted(

@@ -5,11 +5,11 @@ deactivates the officer, whose open session ends on their next page."""
 import re
 
 import pytest
-from django.core import mail
 from playwright.sync_api import expect
 
 from accounts.models import User
 from priorities.models import Quarter
+from tests.mail_servers import deliver_queued_mail
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -63,7 +63,7 @@ def test_manager_invites_an_officer_who_reports_then_is_let_go(
     page.wait_for_url("**/accounts/login/")
 
     # The officer: the link from the e-mail, a password too short, then a good one.
-    [email] = [message for message in mail.outbox if "nadia.officer" in message.to[0]]
+    [email] = [m for m in deliver_queued_mail() if "nadia.officer" in m.to[0]]
     link = re.search(r"(https?://\S+/invitation/\S+/)", email.body).group(1)
     assert link.startswith(live_server.url)
     page.goto(link)
