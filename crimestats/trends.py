@@ -1,6 +1,7 @@
 """One crime type over every year held: counts, changes, rates per 1,000 residents and
 county positions, as the crime type's page charts and tabulates them."""
 
+import dataclasses
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -63,6 +64,12 @@ class Trend:
             "positionLabels": [point.position_display for point in self.points],
             "areasCompared": self.areas_compared,
         }
+
+    def published_only(self, years: list[int]) -> "Trend":
+        """The trend without the draft years (crimestats.publishing)."""
+        return dataclasses.replace(
+            self, points=[point for point in self.points if point.year in set(years)]
+        )
 
     @property
     def has_positions(self) -> bool:

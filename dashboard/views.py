@@ -38,13 +38,13 @@ def _download(request: HttpRequest, sheets: dict, stem: str) -> HttpResponse | N
 
 
 def _crime(area=None):
-    """The headline and the crime table for the latest year held."""
-    area = area or statistics.home_area()
-    years = statistics.years_held(area) if area else []
-    if not years:
+    """The headline and the crime table for the latest published year (a year being
+    entered is a draft until the manager publishes it: crimestats.publishing)."""
+    area, year = statistics.latest_published(area)
+    if year is None:
         return None, [], None
-    rows = statistics.crime_table(area, years[0])
-    return statistics.headline(area, years[0], rows), rows, years[0]
+    rows = statistics.crime_table(area, year)
+    return statistics.headline(area, year, rows), rows, year
 
 
 def _slug(quarter) -> str:
