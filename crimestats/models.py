@@ -290,13 +290,6 @@ class StreetCrimeCount(models.Model):
         return f"{self.lsoa_name} {self.month:%Y-%m} {self.category}: {self.count}"
 
 
-class PublishedYearQuerySet(models.QuerySet):
-    def years(self, area: Area) -> list[int]:
-        return list(
-            self.filter(area=area).order_by("-year").values_list("year", flat=True).distinct()
-        )
-
-
 class PublishedYear(models.Model):
     """A year's crime figures for an area, published by the manager. Until then figures
     entered or imported for the year are a draft: the dashboards, the board paper and the
@@ -310,7 +303,6 @@ class PublishedYear(models.Model):
     )
     published_at = models.DateTimeField(auto_now_add=True)
 
-    objects = PublishedYearQuerySet.as_manager()
     history = HistoricalRecords()
 
     class Meta:

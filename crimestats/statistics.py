@@ -90,12 +90,14 @@ def years_held(area: Area) -> list[int]:
 def published_years(area: Area) -> list[int]:
     """The years held that the manager has published, newest first: every page but the
     manager's own shows only these (a year being entered is a draft)."""
-    published = set(PublishedYear.objects.years(area))
-    return [year for year in years_held(area) if year in published]
-
-
-def years_shown(area: Area, sees_drafts: bool) -> list[int]:
-    return years_held(area) if sees_drafts else published_years(area)
+    return list(
+        CrimeFigure.objects.filter(
+            area=area, year__in=PublishedYear.objects.filter(area=area).values("year")
+        )
+        .values_list("year", flat=True)
+        .distinct()
+        .order_by("-year")
+    )
 
 
 def latest_published(area: Area | None = None) -> tuple[Area | None, int | None]:

@@ -36,8 +36,8 @@ def crime_statistics(request: HttpRequest) -> HttpResponse:
     the drafts, marked, and publishes or withdraws the year shown."""
     area = statistics.home_area()
     sees_drafts = may(request.user, Capability.ENTER_CRIME_STATISTICS)
-    years = statistics.years_shown(area, sees_drafts) if area else []
     published = statistics.published_years(area) if area else []
+    years = statistics.years_held(area) if area and sees_drafts else published
     year = whole_number(request.GET.get("year"))
     if year not in years:
         year = years[0] if years else None

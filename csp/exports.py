@@ -135,7 +135,7 @@ def _write_cell(cell, value: Cell) -> str:
         return str(value)
     if isinstance(value, Position):
         if value.number is None:
-            cell.value = "--"
+            cell.value = neutralise(str(value))  # "--": text, so quoted like any
         else:
             cell.value = value.number
             cell.number_format = '"="0' if value.tied else "0"
@@ -223,7 +223,7 @@ def xlsx_bytes(sheets: Sequence[Sheet]) -> bytes:
     used_tables: set[str] = set()
     for sheet in sheets:
         # Excel sheet names: at most 31 characters, unique, none of : \ / ? * [ ].
-        title = re.sub(r"[:\\/?*\[\]]", " ", printable(sheet.title))[:31] or "Sheet"
+        title = re.sub(r"[:\\/?*\[\]]", "-", printable(sheet.title))[:31] or "Sheet"
         while title in used_titles:
             title = title[:28] + f" {len(used_titles)}"
         used_titles.add(title)
