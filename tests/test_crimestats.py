@@ -347,8 +347,12 @@ def test_crime_table_downloads_have_the_columns_on_screen(client, police_user):
     sheet = openpyxl.load_workbook(io.BytesIO(workbook.content)).active
     values = list(sheet.iter_rows(values_only=True))
     assert list(values[0]) == on_screen
-    assert values[1][:5] == ("All crime", 7679, 7830, -1.9, -151)
-    assert values[11][5:] == ("'--", "'=3")
+    # Numbers are numbers: the % change a fraction shown as "-1.9%", a shared position the
+    # number 3 shown as "=3"; "--" (none published) is text, quoted.
+    assert values[1][:5] == ("All crime", 7679, 7830, pytest.approx(-0.019), -151)
+    assert sheet["D2"].number_format == "0.0%"
+    assert values[11][5:] == ("'--", 3)
+    assert sheet.cell(row=12, column=7).number_format == '"="0'
     assert all(sheet.cell(row=r, column=6).data_type != "f" for r in range(1, 18))
 
 
