@@ -3,6 +3,8 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Exists, OuterRef
+
 from .models import Area, CountyPosition, CrimeFigure, CrimeType, PublishedYear, percent_change
 
 HOME_AREA = "Tunbridge Wells"
@@ -85,6 +87,18 @@ def years_held(area: Area) -> list[int]:
         .distinct()
         .order_by("-year")
     )
+
+
+def years_and_drafts(area: Area) -> tuple[list[int], list[int]]:
+    """Every year held and the published ones, newest first, in one query."""
+    rows = list(
+        CrimeFigure.objects.filter(area=area)
+        .values_list("year")
+        .distinct()
+        .annotate(published=Exists(PublishedYear.objects.filter(area=area, year=OuterRef("year"))))
+        .order_by("-year")
+    )
+    return [year for year, _ in rows], [year for year, published in rows if published]
 
 
 def published_years(area: Area) -> list[int]:

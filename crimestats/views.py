@@ -36,8 +36,8 @@ def crime_statistics(request: HttpRequest) -> HttpResponse:
     the drafts, marked, and publishes or withdraws the year shown."""
     area = statistics.home_area()
     sees_drafts = may(request.user, Capability.ENTER_CRIME_STATISTICS)
-    published = statistics.published_years(area) if area else []
-    years = statistics.years_held(area) if area and sees_drafts else published
+    held, published = statistics.years_and_drafts(area) if area else ([], [])
+    years = held if sees_drafts else published
     year = whole_number(request.GET.get("year"))
     if year not in years:
         year = years[0] if years else None
@@ -90,9 +90,9 @@ def crime_type_detail(request: HttpRequest, pk: int) -> HttpResponse:
     county positions."""
     area = _home_area()
     crime_type = get_object_or_404(CrimeType.objects.select_related("parent"), pk=pk)
-    trend = crime_type_trend(area, crime_type)
-    if not may(request.user, Capability.ENTER_CRIME_STATISTICS):
-        trend = trend.published_only(statistics.published_years(area))
+    trend = crime_type_trend(
+        area, crime_type, published_only=not may(request.user, Capability.ENTER_CRIME_STATISTICS)
+    )
     export_format = request.GET.get("_export")
     if export_format in FORMATS:
         return download(

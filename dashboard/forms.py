@@ -1,6 +1,7 @@
 from django import forms
 
 from actions.models import Agency
+from csp.text import require_printable
 from priorities.models import Quarter
 
 from .models import BoardPaper
@@ -53,3 +54,7 @@ class BoardPaperForm(forms.ModelForm):
                 "invalid_choice": "Select a protective marking from the list",
             },
         }
+
+
+for _field in BoardPaperForm.base_fields.values():
+    require_printable(_field)
