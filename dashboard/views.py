@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from actions import notifications, reminding
 from crimestats import statistics
 from csp import exports
+from csp.kept_input import keeps_typed_input, restore
 from csp.permissions import Capability, may, requires
 from priorities.models import Plan
 from priorities.quarters import chosen_quarter, plan_quarters, previous_quarter
@@ -312,6 +313,7 @@ def quarterly_report(request: HttpRequest) -> HttpResponse:
     )
 
 
+@keeps_typed_input()
 @requires(Capability.WRITE_BOARD_PAPER)
 def board_paper_edit(request: HttpRequest) -> HttpResponse:
     """The manager writes the paper's cover, key messages and recommendation; an issued
@@ -326,6 +328,9 @@ def board_paper_edit(request: HttpRequest) -> HttpResponse:
                 request, f"Board paper for {quarter.label}, version {instance.version}, saved."
             )
             return redirect(f"{reverse('board_paper')}?quarter={quarter.number}")
+    elif (kept := restore(request)) is not None:
+        # Typed as the session ended: back in the form, not yet saved.
+        form = BoardPaperForm(kept, instance=instance)
     else:
         form = BoardPaperForm(instance=instance, initial=initial)
     return render(

@@ -227,3 +227,17 @@ def test_the_print_page_shows_the_key_messages_and_recommendation(client, users)
     assert "Violence is down in the town centre" in page
     assert "NOTE-THIS-PAPER" in page
     assert "OFFICIAL-SENSITIVE" in page
+
+
+@pytest.mark.django_db
+def test_the_paper_typed_as_the_session_ended_comes_back(client, users):
+    from .test_nothing_typed_is_lost import next_url, session_ends, sign_in_again, signed_in_on
+
+    manager = users["manager"]
+    signed_in_on(client, manager, paper_url())
+    session_ends()
+    back = next_url(client.post(paper_url(), PAPER))
+    response = sign_in_again(client, manager, back)
+    [messages] = document(response).xpath("//textarea[@name='key_messages']")
+    assert "Violence is down in the town centre" in messages.text
+    assert not BoardPaper.objects.exists()
