@@ -230,10 +230,10 @@ def test_the_print_page_shows_the_key_messages_and_recommendation(client, users)
 
 
 @pytest.mark.django_db
-def test_the_paper_typed_as_the_session_ended_comes_back(client, users):
+def test_the_paper_typed_as_the_session_ended_comes_back(client, manager):
+    """The manager persona (tests/conftest.py), who signs in with the tests' password."""
     from .test_nothing_typed_is_lost import next_url, session_ends, sign_in_again, signed_in_on
 
-    manager = users["manager"]
     signed_in_on(client, manager, paper_url())
     session_ends()
     back = next_url(client.post(paper_url(), PAPER))
