@@ -13,7 +13,8 @@ their number (a shared position "=3" is the number 3 with the format '"="0', so 
 printed and sorts as a number; "--", none published, stays text). Each sheet is an Excel
 table with a styled, frozen heading row; columns fit their content up to ``MAX_WIDTH``
 characters and longer text wraps. A CSV keeps the printed forms ("=3" quoted, as above), a
-percentage as its number (-1.9 under a "% change" heading).
+percentage as its number (-1.9 under a "% change" heading) or, for a reporting rate, as
+printed ("85%").
 
 Text is also made printable (csp.text.printable): a control character such as a vertical tab
 pasted from Word cannot be written to a workbook at all, and text held from before the forms
@@ -48,9 +49,11 @@ HEADING_FONT = Font(bold=True, color="FFFFFF")
 
 @dataclass(frozen=True)
 class Percent:
-    """A percentage in points (-1.9 for -1.9%): a number in every download."""
+    """A percentage in points (-1.9 for -1.9%): a number in every workbook. In a CSV, its
+    number (a % change, -1.9), or with ``printed`` its printed form ("85%", a rate)."""
 
     points: Decimal | int | None
+    printed: bool = False
 
     def __str__(self) -> str:
         return "" if self.points is None else f"{self.points}%"
@@ -110,7 +113,9 @@ def _csv_value(value: Cell):
     if value is None:
         return ""
     if isinstance(value, Percent):
-        return "" if value.points is None else value.points
+        if value.points is None:
+            return ""
+        return neutralise(str(value)) if value.printed else value.points
     if isinstance(value, Position):
         return neutralise(str(value))
     return value

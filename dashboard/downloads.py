@@ -103,7 +103,7 @@ def rates_sheet(grid: Completeness) -> Sheet:
             rate.on_time,
             rate.late,
             rate.missing,
-            Percent(rate.rate) if rate.rate is not None else rate.rate_display,
+            Percent(rate.rate, printed=True) if rate.rate is not None else rate.rate_display,
         ]
         if grid.quarter is not None:
             row.append(len(rate.outstanding))

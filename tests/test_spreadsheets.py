@@ -129,6 +129,12 @@ def test_text_alone_is_neutralised_and_csv_keeps_printed_forms():
         "ok,4.4,'--",
         "x" * 100 + ",,2",
     ]
+    rate = exports.Sheet(
+        "Rates", ["Agency", "Reporting rate"], [["DAVSS", exports.Percent(85, printed=True)]]
+    )
+    assert exports.csv_bytes(rate).decode("utf-8-sig").splitlines()[1] == "DAVSS,85%"
+    rates_book = openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes([rate])))
+    assert rates_book["Rates"]["B2"].value == pytest.approx(0.85)
     book = openpyxl.load_workbook(io.BytesIO(exports.xlsx_bytes([sheet, sheet])))
     assert book.sheetnames == ["Test", "Test 1"]
     assert len({name for ws in book.worksheets for name in ws.tables}) == 2
