@@ -168,6 +168,7 @@ def test_an_issued_paper_is_frozen_and_a_new_version_can_be_issued(client, users
 
     # Saving after the issue starts version 2, prefilled; version 1 is unchanged.
     page = document(get_as(client, manager, paper_url()))
+    assert page.xpath("//input[@name='meeting_date']/@value") == ["2023-02-14"]
     assert (
         page.xpath("//textarea[@name='recommendation']")[0].text.strip() == PAPER["recommendation"]
     )
