@@ -1,8 +1,13 @@
 """The crime pages' tables as downloads (csp.exports writes them as CSV or Excel): the
-same columns as on screen; counts, changes, percentages and rates as numbers, so a
-spreadsheet can sum and chart them; county positions as printed ("=3", "--")."""
+same columns as on screen; counts, changes, percentages, rates and county positions as
+numbers, so a spreadsheet can sum and chart them (csp.exports says how each is written)."""
 
-from csp.exports import Sheet
+from csp.exports import Percent, Position, Sheet
+
+
+def position_cell(position) -> Position | None:
+    """A stored CountyPosition as a download's cell: empty where none is held."""
+    return None if position is None else Position(position.position, position.tied)
 
 
 def crime_table_sheet(rows, year: int) -> Sheet:
@@ -23,10 +28,10 @@ def crime_table_sheet(rows, year: int) -> Sheet:
                 row.crime_type.label,
                 row.this_year,
                 row.last_year,
-                row.percent_change,
+                Percent(row.percent_change),
                 row.change,
-                row.previous_position_display,
-                row.position_display,
+                position_cell(row.previous_position),
+                position_cell(row.position),
             ]
             for row in rows
         ],
@@ -49,9 +54,9 @@ def trend_sheet(trend) -> Sheet:
                 point.year,
                 point.count,
                 point.change,
-                point.percent_change,
+                Percent(point.percent_change),
                 point.rate,
-                point.position_display,
+                position_cell(point.position),
             ]
             for point in trend.points
         ],

@@ -288,3 +288,28 @@ class StreetCrimeCount(models.Model):
 
     def __str__(self) -> str:
         return f"{self.lsoa_name} {self.month:%Y-%m} {self.category}: {self.count}"
+
+
+class PublishedYear(models.Model):
+    """A year's crime figures for an area, published by the manager. Until then figures
+    entered or imported for the year are a draft: the dashboards, the board paper and the
+    crime pages for everyone else use the latest published year. Withdrawing deletes the
+    row; the history keeps who published and withdrew it, and when."""
+
+    area = models.ForeignKey(Area, on_delete=models.CASCADE, related_name="published_years")
+    year = models.PositiveSmallIntegerField()
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    published_at = models.DateTimeField(auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["area", "-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["area", "year"], name="one_publication_per_area_year")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.area} {self.year} (published)"

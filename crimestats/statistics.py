@@ -3,7 +3,9 @@
 from dataclasses import dataclass
 from decimal import Decimal
 
-from .models import Area, CountyPosition, CrimeFigure, CrimeType, percent_change
+from django.db.models import Exists, OuterRef
+
+from .models import Area, CountyPosition, CrimeFigure, CrimeType, PublishedYear, percent_change
 
 
 class YearOnYear:
@@ -89,6 +91,39 @@ def years_held(area: Area) -> list[int]:
     )
 
 
+def years_and_drafts(area: Area) -> tuple[list[int], list[int]]:
+    """Every year held and the published ones, newest first, in one query."""
+    rows = list(
+        CrimeFigure.objects.filter(area=area)
+        .values_list("year")
+        .distinct()
+        .annotate(published=Exists(PublishedYear.objects.filter(area=area, year=OuterRef("year"))))
+        .order_by("-year")
+    )
+    return [year for year, _ in rows], [year for year, published in rows if published]
+
+
+def published_years(area: Area) -> list[int]:
+    """The years held that the manager has published, newest first: every page but the
+    manager's own shows only these (a year being entered is a draft)."""
+    return list(
+        CrimeFigure.objects.filter(
+            area=area, year__in=PublishedYear.objects.filter(area=area).values("year")
+        )
+        .values_list("year", flat=True)
+        .distinct()
+        .order_by("-year")
+    )
+
+
+def latest_published(area: Area | None = None) -> tuple[Area | None, int | None]:
+    """The home area and its latest published year (None when nothing is published): the
+    year every dashboard, report and board paper headlines."""
+    area = area or home_area()
+    years = published_years(area) if area else []
+    return area, (years[0] if years else None)
+
+
 def crime_table(area: Area, year: int) -> list[CrimeRow]:
     """One row per crime type: this year, last year, changes and both years' positions.
 
@@ -122,6 +157,7 @@ class Headline:
     year: int
     row: CrimeRow
     areas_compared: int
+    published: bool = True  # False: a draft year, shown to the manager only
 
     @property
     def direction(self) -> str:
@@ -129,11 +165,13 @@ class Headline:
         return "down" if change < 0 else "up" if change > 0 else "unchanged"
 
 
-def headline(area: Area, year: int, rows: list[CrimeRow] | None = None) -> Headline | None:
+def headline(
+    area: Area, year: int, rows: list[CrimeRow] | None = None, published: bool = True
+) -> Headline | None:
     """All recorded crime for the year against the year before, with the county position."""
     rows = crime_table(area, year) if rows is None else rows
     row = next((row for row in rows if row.crime_type.name == "All crime"), None)
     if row is None:
         return None
     areas_compared = Area.objects.filter(county=area.county).count()
-    return Headline(year=year, row=row, areas_compared=areas_compared)
+    return Headline(year=year, row=row, areas_compared=areas_compared, published=published)

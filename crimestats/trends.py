@@ -9,6 +9,7 @@ from .models import (
     CountyPosition,
     CrimeFigure,
     CrimeType,
+    PublishedYear,
     rate_per_thousand,
 )
 from .statistics import YearOnYear, format_count
@@ -69,8 +70,9 @@ class Trend:
         return any(point.position and point.position.position for point in self.points)
 
 
-def crime_type_trend(area: Area, crime_type: CrimeType) -> Trend:
-    """Every year the area holds figures for (any crime type), oldest first.
+def crime_type_trend(area: Area, crime_type: CrimeType, published_only: bool = False) -> Trend:
+    """Every year the area holds figures for (any crime type), oldest first; with
+    ``published_only``, the published years alone (crimestats.publishing).
 
     Four queries whatever the number of years held.
     """
@@ -84,9 +86,12 @@ def crime_type_trend(area: Area, crime_type: CrimeType) -> Trend:
         position.year: position
         for position in CountyPosition.objects.filter(area=area, crime_type=crime_type).order_by()
     }
-    years = set(
-        CrimeFigure.objects.filter(area=area).order_by().values_list("year", flat=True).distinct()
-    ) | set(positions)
+    held = CrimeFigure.objects.filter(area=area)
+    if published_only:
+        held = held.filter(year__in=PublishedYear.objects.filter(area=area).values("year"))
+    years = set(held.order_by().values_list("year", flat=True).distinct())
+    if not published_only:
+        years |= set(positions)
     points = [
         TrendPoint(
             year=year,

@@ -6,13 +6,14 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.text import slugify
+from django.views.decorators.http import require_POST
 
 from csp.exports import FORMATS, download
 from csp.kept_input import keeps_typed_input, restore
 from csp.permissions import Capability, may, requires
 from csp.querystring import whole_number
 
-from . import csv_import, entry, statistics
+from . import csv_import, entry, publishing, statistics
 from .downloads import crime_table_sheet, trend_sheet
 from .forms import ImportForm, YearChoiceForm, YearFiguresForm
 from .models import Area, CountyPosition, CrimeFigure, CrimeType
@@ -31,8 +32,12 @@ def _home_area() -> Area:
 
 @requires(Capability.READ_PLAN)
 def crime_statistics(request: HttpRequest) -> HttpResponse:
+    """The crime table for a year: published years for everyone; the manager also sees
+    the drafts, marked, and publishes or withdraws the year shown."""
     area = statistics.home_area()
-    years = statistics.years_held(area) if area else []
+    sees_drafts = may(request.user, Capability.ENTER_CRIME_STATISTICS)
+    held, published = statistics.years_and_drafts(area) if area else ([], [])
+    years = held if sees_drafts else published
     year = whole_number(request.GET.get("year"))
     if year not in years:
         year = years[0] if years else None
@@ -47,12 +52,36 @@ def crime_statistics(request: HttpRequest) -> HttpResponse:
         {
             "area": area,
             "years": years,
+            "published": published,
+            "draft": year is not None and year not in published,
+            "latest_published": published[0] if published else None,
             "year": year,
             "rows": rows,
             "notes": notes,
-            "headline": statistics.headline(area, year, rows) if year else None,
+            "headline": (
+                statistics.headline(area, year, rows, published=year in published) if year else None
+            ),
         },
     )
+
+
+@require_POST
+@requires(Capability.ENTER_CRIME_STATISTICS)
+def publish_year(request: HttpRequest, year: int) -> HttpResponse:
+    """Publish a year's figures (the board then reads them), or withdraw them to a draft."""
+    area = _home_area()
+    try:
+        if request.POST.get("publish") == "0":
+            publishing.withdraw(area, year, request.user)
+            messages.success(request, f"{year} crime figures withdrawn: they are a draft again.")
+        else:
+            publishing.publish(area, year, request.user)
+            messages.success(
+                request, f"{year} crime figures published: dashboards and reports now use them."
+            )
+    except publishing.PublishingError as error:
+        messages.error(request, str(error))
+    return redirect(f"{reverse('crime_statistics')}?year={year}")
 
 
 @requires(Capability.READ_PLAN)
@@ -61,7 +90,9 @@ def crime_type_detail(request: HttpRequest, pk: int) -> HttpResponse:
     county positions."""
     area = _home_area()
     crime_type = get_object_or_404(CrimeType.objects.select_related("parent"), pk=pk)
-    trend = crime_type_trend(area, crime_type)
+    trend = crime_type_trend(
+        area, crime_type, published_only=not may(request.user, Capability.ENTER_CRIME_STATISTICS)
+    )
     export_format = request.GET.get("_export")
     if export_format in FORMATS:
         return download(

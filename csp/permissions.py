@@ -26,6 +26,8 @@ class Capability(StrEnum):
     # who see their own agencies' returns only.
     VIEW_BOARD_REPORT = "view_board_report"
     ENTER_CRIME_STATISTICS = "enter_crime_statistics"
+    # The committee paper's cover, key messages and recommendation; issuing a version.
+    WRITE_BOARD_PAPER = "write_board_paper"
     # The outgoing e-mail queue: who was sent what, what failed and why; retry a failure.
     MANAGE_MAIL = "manage_mail"
     # Agencies (add, edit, merge, deactivate) and users (invite, change, deactivate).
@@ -46,6 +48,7 @@ RULES: dict[Capability, frozenset[str]] = {
     Capability.VIEW_COMPLETENESS: frozenset({Role.MANAGER, Role.BOARD}),
     Capability.VIEW_BOARD_REPORT: frozenset({Role.MANAGER, Role.BOARD}),
     Capability.ENTER_CRIME_STATISTICS: frozenset({Role.MANAGER}),
+    Capability.WRITE_BOARD_PAPER: frozenset({Role.MANAGER}),
     Capability.MANAGE_MAIL: frozenset({Role.MANAGER}),
     Capability.MANAGE_PEOPLE: frozenset({Role.MANAGER}),
     Capability.RESET_SECOND_FACTOR: frozenset({Role.MANAGER}),

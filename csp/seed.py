@@ -14,7 +14,7 @@ from django.db import transaction
 
 from actions.models import Action, Agency, Metric
 from crimestats import positions
-from crimestats.models import Area, CountyPosition, CrimeFigure, CrimeType
+from crimestats.models import Area, CountyPosition, CrimeFigure, CrimeType, PublishedYear
 from priorities.models import Partnership, Plan, Priority, Quarter
 
 FIXTURES = Path(settings.BASE_DIR) / "fixtures"
@@ -177,6 +177,12 @@ def load_crime_statistics() -> None:
             },
             {"count": int(row["count"])},
         )
+
+    # The strategic assessment's figures are published: the board reads them.
+    for area_name, year in {
+        (row["area"], int(row["year"])) for row in read_csv("crime_figures.csv")
+    }:
+        PublishedYear.objects.get_or_create(area=areas[area_name], year=year)
 
     for row in read_csv("county_positions.csv"):
         position, tied = positions.parse(row["position"])

@@ -37,10 +37,9 @@ def home(request: HttpRequest) -> HttpResponse:
     plan = chosen_plan(request)
     priorities = list(plan.priorities.all()) if plan else []
     context = {"plan": plan, "priorities": priorities}
-    area = statistics.home_area()
-    years = statistics.years_held(area) if area else []
-    if years:
-        context["headline"] = statistics.headline(area, years[0])
+    area, year = statistics.latest_published()
+    if year is not None:
+        context["headline"] = statistics.headline(area, year)
     if user.is_partner:
         agencies = list(user.agencies.order_by("name"))
         quarters = list(plan.quarters.select_related("plan")) if plan else []

@@ -6,8 +6,9 @@ a page splits one table by priority, the download is one table with a Priority c
 """
 
 from actions.states import rag_differs_note
+from crimestats.downloads import position_cell
 from crimestats.statistics import CrimeRow
-from csp.exports import Sheet
+from csp.exports import Percent, Sheet
 from priorities.models import Quarter
 
 from .summaries import (
@@ -111,7 +112,7 @@ def rates_sheet(grid: Completeness) -> Sheet:
             rate.on_time,
             rate.late,
             rate.missing,
-            rate.rate_display,
+            Percent(rate.rate, printed=True) if rate.rate is not None else rate.rate_display,
         ]
         if grid.quarter is not None:
             row.append(len(rate.outstanding))
@@ -135,10 +136,10 @@ def crime_sheet(rows: list[CrimeRow], year: int) -> Sheet:
                 row.crime_type.label,
                 row.this_year,
                 row.last_year,
-                row.percent_change_display,
+                Percent(row.percent_change),
                 row.change,
-                row.previous_position_display,
-                row.position_display,
+                position_cell(row.previous_position),
+                position_cell(row.position),
             ]
             for row in rows
         ],

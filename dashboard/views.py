@@ -10,13 +10,15 @@ from django.views.decorators.http import require_POST
 from actions import notifications, reminding
 from crimestats import statistics
 from csp import exports
+from csp.kept_input import keeps_typed_input, restore
 from csp.permissions import Capability, may, requires
 from priorities.models import Plan
 from priorities.picker import chosen_plan, picker_plans
 from priorities.quarters import chosen_quarter, plan_quarters, previous_quarter
 
-from . import downloads, paper, summaries
-from .forms import ReminderForm
+from . import board_papers, downloads, paper, summaries
+from .forms import BoardPaperForm, ReminderForm
+from .models import BoardPaper
 
 audit = logging.getLogger("csp.audit")
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -40,13 +42,13 @@ def _download(request: HttpRequest, sheets: dict, stem: str) -> HttpResponse | N
 
 
 def _crime(area=None):
-    """The headline and the crime table for the latest year held."""
-    area = area or statistics.home_area()
-    years = statistics.years_held(area) if area else []
-    if not years:
+    """The headline and the crime table for the latest published year (a year being
+    entered is a draft until the manager publishes it: crimestats.publishing)."""
+    area, year = statistics.latest_published(area)
+    if year is None:
         return None, [], None
-    rows = statistics.crime_table(area, years[0])
-    return statistics.headline(area, years[0], rows), rows, years[0]
+    rows = statistics.crime_table(area, year)
+    return statistics.headline(area, year, rows), rows, year
 
 
 def _slug(quarter) -> str:
@@ -220,28 +222,73 @@ def send_reminder(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
-@requires(Capability.VIEW_BOARD_REPORT)
-def quarterly_report(request: HttpRequest) -> HttpResponse:
-    """The board paper for a quarter: on screen and on paper, as Word, or its figures as
-    an Excel workbook. Approved returns only, whoever prints it."""
+def _docx(document: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(document, content_type=DOCX_TYPE)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _report_quarter(request: HttpRequest):
     plan = _current_plan(request)
-    today = timezone.localdate()
     quarters = plan_quarters(plan)
     quarter = chosen_quarter(quarters, request.GET.get("quarter"))
     if quarter is None:
         raise Http404("The plan has no quarters.")
-    past_due = summaries.is_past_due(quarter, today)
+    return plan, quarters, quarter
+
+
+def _live_paper(request: HttpRequest, plan, quarter, cover: BoardPaper) -> bytes:
+    """The committee paper generated now from the approved returns as they stand."""
+    today = timezone.localdate()
     reports = summaries.quarterly_report(plan, quarter, request.user, today)
     headline, crime_rows, crime_year = _crime()
+    return paper.board_paper(
+        plan,
+        quarter,
+        reports,
+        summaries.is_past_due(quarter, today),
+        headline,
+        crime_rows,
+        crime_year,
+        cover,
+        timezone.now(),
+    )
+
+
+def _paper_download(request: HttpRequest, plan, quarter, stem: str) -> HttpResponse:
+    """?format=docx: the newest issued version (?version=N: that issued version); until one
+    is issued, the live draft. The manager may ask for the live draft (?draft=1)."""
+    papers = list(BoardPaper.objects.filter(quarter=quarter).defer("document").order_by("-version"))
+    issued = [item for item in papers if item.is_issued]
+    version = request.GET.get("version", "")
+    if version:
+        chosen = next((item for item in issued if str(item.version) == version), None)
+        if chosen is None:
+            raise Http404("No such issued version.")
+    elif request.GET.get("draft") == "1" and may(request.user, Capability.WRITE_BOARD_PAPER):
+        chosen = None
+    else:
+        chosen = issued[0] if issued else None
+    if chosen is not None:
+        document = BoardPaper.objects.values_list("document", flat=True).get(pk=chosen.pk)
+        return _docx(bytes(document), f"{stem}-v{chosen.version}.docx")
+    cover = papers[0] if papers and not papers[0].is_issued else board_papers.live_cover(quarter)
+    return _docx(_live_paper(request, plan, quarter, cover), f"{stem}-draft.docx")
+
+
+@requires(Capability.VIEW_BOARD_REPORT)
+def quarterly_report(request: HttpRequest) -> HttpResponse:
+    """The board paper for a quarter: on screen and on paper, as Word, or its figures as
+    an Excel workbook. Approved returns only, whoever prints it."""
+    plan, quarters, quarter = _report_quarter(request)
+    today = timezone.localdate()
     stem = f"board-report-{_slug(quarter)}"
     export_format = request.GET.get("format", "")
     if export_format == "docx":
-        document = paper.board_paper(
-            plan, quarter, reports, past_due, headline, crime_rows, crime_year, today
-        )
-        response = HttpResponse(document, content_type=DOCX_TYPE)
-        response["Content-Disposition"] = f'attachment; filename="{stem}.docx"'
-        return response
+        return _paper_download(request, plan, quarter, stem)
+    past_due = summaries.is_past_due(quarter, today)
+    reports = summaries.quarterly_report(plan, quarter, request.user, today)
+    headline, crime_rows, crime_year = _crime()
     pictures = [report.picture for report in reports]
     summary = downloads.priorities_sheet(pictures, quarter, past_due)
     if export_format == "xlsx":
@@ -270,5 +317,71 @@ def quarterly_report(request: HttpRequest) -> HttpResponse:
             "crime_year": crime_year,
             "crime_headers": downloads.crime_headers(crime_year) if crime_year else [],
             "today": today,
+            "board_paper": board_papers.cover_for(quarter),
         },
     )
+
+
+@keeps_typed_input()
+@requires(Capability.WRITE_BOARD_PAPER)
+def board_paper_edit(request: HttpRequest) -> HttpResponse:
+    """The manager writes the paper's cover, key messages and recommendation; an issued
+    version is never changed: saving after it starts the next version."""
+    plan, quarters, quarter = _report_quarter(request)
+    instance, initial = board_papers.initial_for(quarter, request.user)
+    if request.method == "POST":
+        form = BoardPaperForm(request.POST, instance=instance)
+        if form.is_valid():
+            form.save()
+            messages.success(
+                request, f"Board paper for {quarter.label}, version {instance.version}, saved."
+            )
+            return redirect(f"{reverse('board_paper')}?quarter={quarter.number}")
+    elif (kept := restore(request)) is not None:
+        # Typed as the session ended: back in the form, not yet saved.
+        form = BoardPaperForm(kept, instance=instance)
+    else:
+        form = BoardPaperForm(instance=instance, initial=initial)
+    return render(
+        request,
+        "dashboard/board_paper.html",
+        {
+            "plan": plan,
+            "quarters": quarters,
+            "quarter": quarter,
+            "form": form,
+            "paper": instance,
+            "draft": board_papers.draft_for(quarter),
+            "issued": list(
+                BoardPaper.objects.issued()
+                .filter(quarter=quarter)
+                .select_related("issued_by")
+                .order_by("-version")
+            ),
+        },
+    )
+
+
+@require_POST
+@requires(Capability.WRITE_BOARD_PAPER)
+def board_paper_issue(request: HttpRequest) -> HttpResponse:
+    """Issue the draft: the Word document generated now is frozen as that version."""
+    plan, _, quarter = _report_quarter(request)
+    back = f"{reverse('board_paper')}?quarter={quarter.number}"
+    draft = board_papers.draft_for(quarter)
+    if draft is None:
+        messages.error(request, "Save the paper's cover and messages before issuing it.")
+        return redirect(back)
+    try:
+        issued = board_papers.issue(
+            draft, request.user, lambda cover: _live_paper(request, plan, quarter, cover)
+        )
+    except board_papers.PaperError as error:
+        messages.error(request, str(error))
+        return redirect(back)
+    messages.success(
+        request,
+        f"Version {issued.version} of the {quarter.label} board paper issued: "
+        "the board now downloads it, and later approvals do not change it.",
+    )
+    return redirect(back)

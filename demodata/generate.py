@@ -30,7 +30,14 @@ from django.utils import timezone
 from accounts.models import Role, User
 from actions.models import Action, Agency, Metric, QuarterlyReturn
 from crimestats import positions
-from crimestats.models import Area, CountyPosition, CrimeFigure, CrimeType, rate_per_thousand
+from crimestats.models import (
+    Area,
+    CountyPosition,
+    CrimeFigure,
+    CrimeType,
+    PublishedYear,
+    rate_per_thousand,
+)
 from csp import seed
 from priorities.models import Partnership, Plan, Priority, Quarter
 
@@ -502,6 +509,11 @@ def ensure_crime_statistics(scale: int, created: Created) -> None:
                     )
     CrimeFigure.objects.bulk_create(figures, batch_size=BATCH_SIZE)
     created.add("crime figures", len(figures))
+    # History is published history: the board reads it (crimestats.publishing).
+    PublishedYear.objects.bulk_create(
+        [PublishedYear(area=area, year=year) for area in areas for year in years],
+        ignore_conflicts=True,
+    )
 
     # Rank only years nobody has published positions for: a published position stands.
     ranked_years = set(CountyPosition.objects.values_list("year", flat=True).distinct())

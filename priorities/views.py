@@ -1,4 +1,3 @@
-import tablib
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django_tables2.export import TableExport
@@ -31,9 +30,12 @@ def plan(request: HttpRequest) -> HttpResponse:
 
     export_format = request.GET.get("_export")
     if export_format in EXPORT_FORMATS:
-        exporter = TableExport(export_format, table, exclude_columns=())
-        exporter.dataset = neutralised(exporter.dataset)
-        return exporter.response(f"action-plan-{current.financial_year}.{export_format}")
+        dataset = TableExport(export_format, table, exclude_columns=()).dataset
+        return exports.download(
+            exports.Sheet("Action plan", dataset.headers, list(dataset)),
+            export_format,
+            f"action-plan-{current.financial_year}",
+        )
 
     return render(
         request,
@@ -45,16 +47,6 @@ def plan(request: HttpRequest) -> HttpResponse:
             "filter": action_filter,
             "table": table,
         },
-    )
-
-
-def neutralised(dataset: tablib.Dataset) -> tablib.Dataset:
-    """The download with every cell printable and every cell a spreadsheet would run as a
-    formula quoted (csp.exports.safe_cell)."""
-    return tablib.Dataset(
-        *([exports.safe_cell(value) for value in row] for row in dataset),
-        headers=[exports.safe_cell(header) for header in dataset.headers],
-        title=dataset.title,
     )
 
 

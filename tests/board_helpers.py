@@ -17,7 +17,7 @@ from lxml import html
 
 from accounts.models import User
 from actions.models import Action, Agency, Metric, QuarterlyReturn
-from crimestats.models import Area, CountyPosition, CrimeFigure, CrimeType
+from crimestats.models import Area, CountyPosition, CrimeFigure, CrimeType, PublishedYear
 from demodata import demo_returns
 from priorities.models import Plan, Quarter
 
@@ -268,6 +268,9 @@ def grow(plan: Plan, actions_per_priority: int) -> None:
         for area in area_ids
         for crime_type in crime_type_ids
         for year in years
+    )
+    PublishedYear.objects.bulk_create(
+        PublishedYear(area_id=area, year=year) for area in area_ids for year in years
     )
     CountyPosition.objects.bulk_create(
         CountyPosition(area_id=area, crime_type_id=crime_type, year=year, position=1 + i % 12)

@@ -217,6 +217,10 @@ ACCESS = {
         signed_in(405), (L, 403, 403, 302, 403, 302)
     ),
     "quarterly_report": row((L, 403, 403, 200, 200, 200), (L, 403, 403, 405, 405, 405)),
+    # The committee paper: the manager writes (POSTed empty: the form's errors) and issues
+    # (nothing written yet: a message, 302); the board downloads it from quarterly_report.
+    "board_paper": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 200, 403, 200)),
+    "board_paper_issue": row(signed_in(405), (L, 403, 403, 302, 403, 302)),
     # Crime statistics: everyone reads; the manager enters and imports.
     "crime_type_detail": row(
         signed_in(200), signed_in(405), lambda world: {"pk": world.crime_type.pk}
@@ -224,6 +228,9 @@ ACCESS = {
     "crime_figures": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 200, 403, 200)),
     "crime_figures_edit": row(  # POSTed empty: the form with its errors
         (L, 403, 403, 200, 403, 200), (L, 403, 403, 200, 403, 200), lambda world: {"year": 2021}
+    ),
+    "crime_publish_year": row(  # publish or withdraw a year's figures (302 with a message)
+        signed_in(405), (L, 403, 403, 302, 403, 302), lambda world: {"year": 2021}
     ),
     "crime_import": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 200, 403, 200)),
     "crime_import_preview": row(  # no upload waiting: back to the upload page (302)

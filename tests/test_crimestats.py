@@ -15,7 +15,7 @@ from django.urls import reverse
 from lxml import html
 from simple_history.utils import bulk_create_with_history
 
-from crimestats.models import Area, CountyPosition, CrimeFigure, CrimeType
+from crimestats.models import Area, CountyPosition, CrimeFigure, CrimeType, PublishedYear
 from crimestats.views import PENDING_IMPORT
 
 DOCUMENT = (
@@ -190,9 +190,10 @@ def test_the_crime_table_links_each_row_and_keeps_the_printed_cells(client, boar
 
 @pytest.fixture
 def three_years():
-    """2019 added for every crime type, so the trend has three years; Robbery has no
-    2019 figure and Drug Possession no 2019 position."""
+    """2019 added for every crime type, and published, so the trend has three years;
+    Robbery has no 2019 figure and Drug Possession no 2019 position."""
     area = tunbridge_wells()
+    PublishedYear.objects.create(area=area, year=2019)
     for order, ct in enumerate(CrimeType.objects.exclude(name="Robbery")):
         CrimeFigure.objects.create(area=area, crime_type=ct, year=2019, count=1000 + order)
         if ct.name != "Drug Possession":
@@ -347,8 +348,12 @@ def test_crime_table_downloads_have_the_columns_on_screen(client, police_user):
     sheet = openpyxl.load_workbook(io.BytesIO(workbook.content)).active
     values = list(sheet.iter_rows(values_only=True))
     assert list(values[0]) == on_screen
-    assert values[1][:5] == ("All crime", 7679, 7830, -1.9, -151)
-    assert values[11][5:] == ("'--", "'=3")
+    # Numbers are numbers: the % change a fraction shown as "-1.9%", a shared position the
+    # number 3 shown as "=3"; "--" (none published) is text, quoted.
+    assert values[1][:5] == ("All crime", 7679, 7830, pytest.approx(-0.019), -151)
+    assert sheet["D2"].number_format == "0.0%"
+    assert values[11][5:] == ("'--", 3)
+    assert sheet.cell(row=12, column=7).number_format == '"="0'
     assert all(sheet.cell(row=r, column=6).data_type != "f" for r in range(1, 18))
 
 
@@ -992,6 +997,9 @@ def add_years(years) -> None:
             for ct in crime_types
         ],
         CountyPosition,
+    )
+    PublishedYear.objects.bulk_create(
+        [PublishedYear(area=area, year=year) for year in years for area in areas]
     )
 
 

@@ -197,14 +197,17 @@ def test_word_paper_has_the_shape_of_a_committee_paper(client, users):
     assert response["Content-Type"] == (
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     )
-    assert response["Content-Disposition"] == 'attachment; filename="board-report-2022-q3.docx"'
+    # No version issued yet: the live draft.
+    assert (
+        response["Content-Disposition"] == 'attachment; filename="board-report-2022-q3-draft.docx"'
+    )
     paper = docx.Document(io.BytesIO(response.content))
     headings = [p.text for p in paper.paragraphs if p.style.name.startswith(("Heading", "Title"))]
     assert headings[0] == "Quarterly performance report: Q3 2022/23"
     sections = [p.text for p in paper.paragraphs if p.style.name == "Heading 1"]
     assert sections == [
         "1. Purpose of the report",
-        "2. Summary",
+        "2. Key messages",
         "3. Progress by priority",
         "4. Crime and disorder",
         "5. Recommendation",
@@ -223,8 +226,9 @@ def test_word_paper_has_the_shape_of_a_committee_paper(client, users):
         f"and {totals[3]} approved; {totals[4]} are missing."
     ) in body
     assert (
-        "All recorded crime in 2021: 7,679 crimes (previous year 7,830), down 151 (-1.9%)" in body
-    )
+        "All recorded crime in 2021 (the latest year published): 7,679 crimes (previous year "
+        "7,830), down 151 (-1.9%)"
+    ) in body
     # The summary table, and the crime table as the strategic assessment prints it.
     tables = [[[c.text for c in row.cells] for row in t.rows] for t in paper.tables]
     summary = next(t for t in tables if t[0][0] == "Priority")
@@ -234,10 +238,12 @@ def test_word_paper_has_the_shape_of_a_committee_paper(client, users):
     ]
     crime = next(t for t in tables if t[0][0] == "Crime Type")
     assert crime[1][:5] == ["All crime", "7,679", "7,830", "-1.9%", "-151"]
-    # Every approved narrative is in, under its priority.
+    # Every approved narrative is in, under its action's ref and text.
+    headings4 = [p.text for p in paper.paragraphs if p.style.name == "Heading 4"]
     for r in approved(3):
         if r.narrative:
-            assert f"{r.action.ref} {r.agency.name} ({RAG_LABELS[r.rag]}). {r.narrative}" in body
+            assert f"{r.agency.name} ({RAG_LABELS[r.rag]}): {r.narrative}" in body
+            assert f"{r.action.ref} {r.action.description}" in headings4
 
 
 @pytest.mark.django_db
@@ -255,6 +261,7 @@ def test_excel_workbook_has_a_sheet_per_table_with_formulas_neutralised(client, 
     summary = sheet_rows(book, "Priorities Q3 2022-23")
     expected = priority_table_rows(demo_plan(), quarter(3))
     assert summary[1:] == [[row[0], *map(int, row[1:])] for row in expected]
+    assert book["Priorities Q3 2022-23"].freeze_panes == "A2"
     red_amber = sheet_rows(book, "Exceptions")
     assert red_amber[0] == [
         "Priority",
@@ -280,11 +287,18 @@ def test_excel_workbook_has_a_sheet_per_table_with_formulas_neutralised(client, 
         row for n in sorted(late) for row in late[n]
     ]
     crime = sheet_rows(book, "Crime 2021")
-    # Counts stay numbers; text that would start a formula is quoted, as OWASP advises,
-    # legitimate values such as "-1.9%", "=3" and "--" included.
-    assert crime[1] == ["All crime", 7679, 7830, "'-1.9%", -151, "1", "1"]
+    # Counts, percentages and positions are numbers: nothing to quote. A shared position is
+    # its number, printed "=3" by its format; "--" (none published) stays text, and text
+    # that would start a formula is quoted, as OWASP advises.
+    assert crime[1] == ["All crime", 7679, 7830, pytest.approx(-0.019), -151, 1, 1]
+    sheet = book["Crime 2021"]
+    assert sheet["D2"].number_format == "0.0%"
+    tied = [
+        c for row in sheet.iter_rows(min_row=2, min_col=6) for c in row if c.number_format == '"="0'
+    ]
+    assert tied and all(isinstance(c.value, int) for c in tied)
     positions = [value for row in crime[1:] for value in row[5:]]
-    assert "'=3" in positions and "'--" in positions
+    assert "'--" in positions
     assert not any(
         str(v).startswith(("=", "+", "@", "-")) for row in crime for v in row if isinstance(v, str)
     )

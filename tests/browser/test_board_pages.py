@@ -113,7 +113,8 @@ def test_board_reads_and_prints_the_quarterly_report(page, axe, sign_in, board, 
 
     with page.expect_download() as download:
         page.get_by_role("link", name="Download as a Word document (committee paper)").click()
-    assert download.value.suggested_filename == "board-report-2022-q3.docx"
+    # No version issued yet: the live draft.
+    assert download.value.suggested_filename == "board-report-2022-q3-draft.docx"
 
     # On paper: no navigation or controls, and each priority starts a new page.
     page.emulate_media(media="print")
@@ -125,6 +126,33 @@ def test_board_reads_and_prints_the_quarterly_report(page, axe, sign_in, board, 
     )
     assert breaks == ["page"] * 5
     page.screenshot(path=artifacts / "report-print.png", full_page=True)
+
+
+def test_manager_writes_and_issues_the_committee_paper(page, axe, sign_in, board, artifacts):
+    manager = User.objects.get(username="manager")
+    sign_in(manager, DEMO_PASSWORD)
+    page.goto("/report/")
+    page.get_by_role("link", name="Write or issue the committee paper").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Committee paper: Q3 2022/23")
+    expect(page.get_by_label("OFFICIAL", exact=True)).to_be_checked()
+    page.get_by_label("Key messages").fill("Violence is down\nTwo returns are overdue")
+    page.get_by_label("Date of the meeting").fill("2023-02-14")
+    page.get_by_label("OFFICIAL-SENSITIVE").check()
+    page.get_by_role("button", name="Save the paper").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("version 1, saved")
+    axe(page)
+    page.get_by_role("button", name="Issue version 1").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text("Version 1 of the")
+    axe(page)
+    page.screenshot(path=artifacts / "board-paper.png", full_page=True)
+    page.goto("/report/")
+    expect(page.locator(".app-board-paper-cover")).to_contain_text("Violence is down")
+    expect(page.locator(".app-board-paper-cover")).to_contain_text("OFFICIAL-SENSITIVE")
+    with page.expect_download() as download:
+        page.get_by_role(
+            "link", name="Download as a Word document (committee paper, version 1)"
+        ).click()
+    assert download.value.suggested_filename == "board-report-2022-q3-v1.docx"
 
 
 def test_priority_page_draws_a_trend_chart_per_action(page, axe, sign_in, board):

@@ -128,6 +128,17 @@ def test_the_manager_imports_a_year_from_a_csv_file(page, axe, sign_in, manager,
     assert CrimeFigure.objects.filter(year=2022).count() == 3
     assert CountyPosition.objects.get(crime_type__name="Robbery", year=2022).display == "=4"
 
+    # A draft until published: the manager sees it marked, then publishes it.
+    expect(page.locator(".govuk-warning-text")).to_contain_text(
+        "2022’s figures are a draft: only you can see them. Dashboards and reports use 2021"
+    )
+    page.get_by_role("button", name="Publish 2022 figures").click()
+    expect(page.locator(".govuk-notification-banner")).to_contain_text(
+        "2022 crime figures published"
+    )
+    expect(page.locator(".app-headline")).to_contain_text("Published figures for 2022")
+    axe(page)
+
 
 def test_the_manager_corrects_a_figure_by_keyboard(page, axe, sign_in, manager):
     sign_in(manager)
