@@ -3,11 +3,15 @@ from django.urls import reverse
 
 from csp.permissions import Capability, may, user_capabilities
 
+# What the service is called on every page (the header, titles, sign-in): its name, not the
+# repository's.
+SERVICE_NAME = "Community safety plan"
+
 
 def navigation(request):
     user = getattr(request, "user", None)
     context = {
-        "service_name": "csp-plan",
+        "service_name": SERVICE_NAME,
         "partnership_name": "Tunbridge Wells Community Safety Partnership",
     }
     if not (user and user.is_authenticated):

@@ -1,4 +1,5 @@
 import logging
+import textwrap
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -74,7 +75,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         response = _download(request, sheets, f"dashboard-{_slug(quarter)}")
         if response is not None:
             return response
-        labels = [f"Priority {picture.priority.number}" for picture in pictures]
+        # Each bar says which priority it is: its name, over lines of a few words.
+        labels = [textwrap.wrap(picture.priority.title, 24) for picture in pictures]
         context |= {
             "previous": previous,
             "past_due": past_due,

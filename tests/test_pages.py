@@ -228,7 +228,7 @@ def test_health_check_is_public(client):
 def test_accessibility_statement_is_public(client):
     response = client.get(reverse("accessibility"))
     assert response.status_code == 200
-    assert "Accessibility statement for csp-plan" in response.content.decode()
+    assert "Accessibility statement for Community safety plan" in response.content.decode()
 
 
 @pytest.mark.django_db

@@ -19,9 +19,10 @@ const COLOURS = {
   green: "#0f7a52",
   complete: "#158187",
   not_started: "#505a5f",
+  // Not RAG statuses, so not RAG colours: red, amber and green mean RAG only.
   received: "#1a65a6",
-  approved: "#0f7a52",
-  missing: "#ca3535",
+  approved: "#4c2c92",
+  missing: "#505a5f",
 };
 // For series without a colour of their own (metrics on the priority page).
 const PALETTE = ["#1a65a6", "#d53880", "#0f7a52", "#f47738", "#4c2c92", "#505a5f"];

@@ -138,7 +138,7 @@ def test_wrong_password_shows_the_error_summary(page, axe, davss_user):
     summary = page.locator(".govuk-error-summary")
     expect(summary.get_by_role("heading", level=2)).to_have_text("There is a problem")
     expect(summary.get_by_role("alert")).to_be_visible()
-    link = summary.get_by_role("link", name="Please enter a correct username and password.")
+    link = summary.get_by_role("link", name="Enter the correct username and password")
     expect(link).to_be_visible()
     # govuk-frontend moves focus to the summary, so a screen reader announces it first.
     expect(summary).to_be_focused()
