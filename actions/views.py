@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
-from csp import querystring
+from csp import cache, querystring
 from csp.kept_input import keeps_typed_input, restore
 from csp.permissions import (
     Capability,
@@ -456,12 +456,19 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         .only(*ReviewTable.FIELDS)
     )
     review_filter = ReviewFilter(request.GET, queryset=returns, plan=plan)
-    table = ReviewTable(review_filter.qs)
-    querystring.paginate(request, table, REVIEW_PAGE_SIZES)
+
+    def table_html() -> str:
+        table = ReviewTable(review_filter.qs)
+        querystring.paginate(request, table, REVIEW_PAGE_SIZES)
+        return table.as_html(request)
+
+    # Sorting every submitted return to show a page of them is the page's cost: the table
+    # as rendered is kept until a return (or anything it shows) changes (csp/cache.py).
+    html = cache.cached("review", (request.GET.urlencode(), cache.viewer(request.user)), table_html)
     return render(
         request,
         "actions/review_queue.html",
-        {"filter": review_filter, "table": table, "plan": plan},
+        {"filter": review_filter, "table_html": html, "plan": plan},
     )
 
 

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 
 from actions import notifications, reminding
 from crimestats import statistics
-from csp import exports
+from csp import cache, exports
 from csp.permissions import Capability, may, requires
 from priorities.models import Plan
 from priorities.quarters import chosen_quarter, plan_quarters, previous_quarter
@@ -133,7 +133,11 @@ def completeness(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     quarters = plan_quarters(plan)
     quarter = chosen_quarter(quarters, request.GET.get("quarter"))
-    grid = summaries.completeness(plan, quarters, request.user, quarter, today)
+    grid = cache.cached(
+        "completeness",
+        (plan.pk, getattr(quarter, "pk", None), today, cache.viewer(request.user)),
+        lambda: summaries.completeness(plan, quarters, request.user, quarter, today),
+    )
     sheets = {"grid": downloads.grid_sheet(grid), "rates": downloads.rates_sheet(grid)}
     response = _download(request, sheets, f"completeness-{plan.financial_year}")
     if response is not None:
@@ -225,7 +229,11 @@ def quarterly_report(request: HttpRequest) -> HttpResponse:
     if quarter is None:
         raise Http404("The plan has no quarters.")
     past_due = summaries.is_past_due(quarter, today)
-    reports = summaries.quarterly_report(plan, quarter, request.user, today)
+    reports = cache.cached(
+        "report",
+        (plan.pk, quarter.pk, today, cache.viewer(request.user)),
+        lambda: summaries.quarterly_report(plan, quarter, request.user, today),
+    )
     headline, crime_rows, crime_year = _crime()
     stem = f"board-report-{_slug(quarter)}"
     export_format = request.GET.get("format", "")
