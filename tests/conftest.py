@@ -19,6 +19,15 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def empty_cache():
+    """Each test starts with nothing cached (csp/cache.py): a test's rolled-back data must
+    not be served to the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def mail_goes_through_the_queue(settings):
     """As in production, every e-mail is queued and the worker delivers it.
 
