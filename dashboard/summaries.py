@@ -477,6 +477,20 @@ class ActionProgress:
         return [row for row in self.metrics if any(total is not None for total in row.totals)]
 
 
+def progress_status(progress: list[ActionProgress]) -> PriorityPicture | None:
+    """The priority page's opening summary: its actions' latest approved RAG statuses (each
+    agency's, as at the page's quarter), counted like the dashboard's picture."""
+    if not progress:
+        return None
+    status = PriorityPicture(progress[0].action.priority)
+    for item in progress:
+        for quarterly_return in item.latest:
+            status.rag[quarterly_return.rag] = status.rag.get(quarterly_return.rag, 0) + 1
+    status.expected = len(progress)
+    status.received = sum(1 for item in progress if item.latest)
+    return status
+
+
 def _shown(metric: Metric, values: list) -> tuple[str, int | None]:
     """Several agencies' values for one metric in one quarter, as one cell."""
     if not values:

@@ -12,6 +12,7 @@ from actions import notifications, reminding
 from crimestats import statistics
 from csp import cache, exports
 from csp.permissions import Capability, may, requires
+from csp.querystring import whole_number
 from priorities.models import Plan
 from priorities.quarters import chosen_quarter, plan_quarters, previous_quarter
 
@@ -142,6 +143,13 @@ def completeness(request: HttpRequest) -> HttpResponse:
     response = _download(request, sheets, f"completeness-{plan.financial_year}")
     if response is not None:
         return response
+    # One priority's grid at a time (?priority=N, default the first): the page opens with
+    # the summary and the agencies' rates, and stays short (csp/querystring.whole_number).
+    number = whole_number(request.GET.get("priority"))
+    shown = next(
+        (section for section in grid.priorities if section.priority.number == number),
+        grid.priorities[0] if grid.priorities else None,
+    )
     may_remind = may(request.user, Capability.REVIEW_RETURNS)
     reminders = (
         reminding.reminder_statuses(quarter, [rate.agency for rate in grid.agencies])
@@ -159,6 +167,11 @@ def completeness(request: HttpRequest) -> HttpResponse:
             "rates_headers": downloads.rates_headers(grid),
             "may_remind": may_remind,
             "rate_rows": [(rate, reminders.get(rate.agency.pk)) for rate in grid.agencies],
+            "shown": shown,
+            "totals": {
+                name: sum(getattr(rate, name) for rate in grid.agencies)
+                for name in ("expected", "received", "on_time", "late", "missing")
+            },
         },
     )
 
