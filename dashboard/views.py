@@ -68,8 +68,14 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if quarter is not None:
         previous = previous_quarter(quarters, quarter)
         past_due = summaries.is_past_due(quarter, today)
-        pictures = summaries.priority_pictures(plan, quarter, request.user, today)
-        changes = summaries.turned_red_or_amber(quarter, previous, request.user)
+        pictures, changes = cache.cached(
+            "dashboard",
+            (plan.pk, quarter.pk, today, cache.viewer(request.user)),
+            lambda: (
+                summaries.priority_pictures(plan, quarter, request.user, today),
+                summaries.turned_red_or_amber(quarter, previous, request.user),
+            ),
+        )
         sheets = {"priorities": downloads.priorities_sheet(pictures, quarter, past_due)}
         if previous is not None:
             sheets["rag-changes"] = downloads.rag_changes_sheet(changes, previous, quarter)
