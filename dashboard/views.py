@@ -149,13 +149,22 @@ def completeness(request: HttpRequest) -> HttpResponse:
     response = _download(request, sheets, f"completeness-{plan.financial_year}")
     if response is not None:
         return response
-    # One priority's grid at a time (?priority=N, default the first): the page opens with
-    # the summary and the agencies' rates, and stays short (csp/querystring.whole_number).
-    number = whole_number(request.GET.get("priority"))
-    shown = next(
-        (section for section in grid.priorities if section.priority.number == number),
-        grid.priorities[0] if grid.priorities else None,
-    )
+    # One priority's grid at a time (?priority=N, default the first; ?priority=all for
+    # every one, to print): the page opens with the summary and the agencies' rates.
+    if request.GET.get("priority") == "all":
+        shown = grid.priorities
+    else:
+        number = whole_number(request.GET.get("priority"))
+        shown = (
+            [
+                next(
+                    (section for section in grid.priorities if section.priority.number == number),
+                    grid.priorities[0],
+                )
+            ]
+            if grid.priorities
+            else []
+        )
     may_remind = may(request.user, Capability.REVIEW_RETURNS)
     reminders = (
         reminding.reminder_statuses(quarter, [rate.agency for rate in grid.agencies])

@@ -176,3 +176,18 @@ def test_each_viewer_has_their_own_cached_answer(client, users):
     partner_page = page_text(client, users["davss"], reverse("dashboard"))
     assert "only from your agencies' returns" in partner_page
     assert "only from your agencies' returns" not in board_page
+
+
+def test_completeness_shows_one_priority_at_a_time(client, users):
+    client.force_login(users["manager"])
+    plan = quarter(3).plan
+    first, fifth = plan.priorities.get(number=1), plan.priorities.get(number=5)
+    page = document(client.get(reverse("completeness")))
+    captions = [text(c) for c in page.xpath("//table[contains(@class, 'completeness')]/caption")]
+    assert captions == [first.label]
+    assert "Reporting rates by agency" in text(page)
+    page = document(client.get(reverse("completeness") + "?priority=5"))
+    captions = [text(c) for c in page.xpath("//table[contains(@class, 'completeness')]/caption")]
+    assert captions == [fifth.label]
+    whole = document(client.get(reverse("completeness") + "?priority=all"))
+    assert len(whole.xpath("//table[contains(@class, 'completeness')]")) == 5
