@@ -82,8 +82,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
         response = _download(request, sheets, f"dashboard-{_slug(quarter)}")
         if response is not None:
             return response
-        # Each bar says which priority it is: its name, over lines of a few words.
-        labels = [textwrap.wrap(picture.priority.title, 24) for picture in pictures]
+        # Each bar says which priority it is: the start of its name, over a few lines (the
+        # table below the charts has the names in full).
+        labels = [
+            textwrap.wrap(textwrap.shorten(picture.priority.title, 30, placeholder="…"), 15)
+            for picture in pictures
+        ]
         context |= {
             "previous": previous,
             "past_due": past_due,

@@ -69,7 +69,11 @@ function draw(canvas, Chart) {
     ticks: { precision: 0 },
     title: { display: Boolean(spec.yTitle), text: spec.yTitle || "" },
   };
-  const categoryAxis = { stacked: Boolean(spec.stacked) };
+  // Every bar named (priority names run over several lines): never skip a label.
+  const categoryAxis = {
+    stacked: Boolean(spec.stacked),
+    ticks: { autoSkip: false, maxRotation: 0 },
+  };
   const horizontal = Boolean(spec.horizontal);
   new Chart(canvas, {
     type: spec.type,
