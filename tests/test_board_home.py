@@ -119,7 +119,7 @@ def test_thousands_filter():
 # The cache: stale only until the change that makes it so --------------------------------------
 
 
-def test_approving_a_return_changes_the_cached_report(client, users):
+def test_approving_a_return_changes_the_cached_report(client, users, cached_pages):
     manager, board = users["manager"], users["board"]
     q3 = quarter(3)
     waiting = (
@@ -139,7 +139,7 @@ def test_approving_a_return_changes_the_cached_report(client, users):
     assert waiting.narrative in page_text(client, board, url)
 
 
-def test_a_changed_rag_changes_the_cached_board_home_and_completeness(client, users):
+def test_a_changed_rag_changes_the_cached_board_home_and_completeness(client, users, cached_pages):
     board, manager = users["board"], users["manager"]
     q3 = quarter(3)
     red = QuarterlyReturn.objects.filter(quarter=q3, state="approved", rag=RAG.RED).first()
@@ -160,7 +160,7 @@ def test_a_changed_rag_changes_the_cached_board_home_and_completeness(client, us
     assert page_text(client, manager, url) != grid_before
 
 
-def test_the_review_queue_drops_an_approved_return_at_once(client, users):
+def test_the_review_queue_drops_an_approved_return_at_once(client, users, cached_pages):
     manager = users["manager"]
     page = page_text(client, manager, reverse("review_queue"))
     waiting = QuarterlyReturn.objects.filter(state="submitted").count()
@@ -170,7 +170,7 @@ def test_the_review_queue_drops_an_approved_return_at_once(client, users):
     assert page_text(client, manager, reverse("review_queue")) != page
 
 
-def test_each_viewer_has_their_own_cached_answer(client, users):
+def test_each_viewer_has_their_own_cached_answer(client, users, cached_pages):
     """A partner's report (their agencies' returns only) is never the board's."""
     board_page = page_text(client, users["board"], reverse("dashboard"))
     partner_page = page_text(client, users["davss"], reverse("dashboard"))
@@ -191,3 +191,20 @@ def test_completeness_shows_one_priority_at_a_time(client, users):
     assert captions == [fifth.label]
     whole = document(client.get(reverse("completeness") + "?priority=all"))
     assert len(whole.xpath("//table[contains(@class, 'completeness')]")) == 5
+
+
+def test_a_cached_answer_is_served_until_the_data_changes(users, cached_pages):
+    from csp import cache
+
+    calls = []
+
+    def build():
+        calls.append(1)
+        return len(calls)
+
+    assert cache.cached("probe", ("a",), build) == 1
+    assert cache.cached("probe", ("a",), build) == 1  # from the cache
+    assert cache.cached("probe", ("b",), build) == 2  # another key
+    red = QuarterlyReturn.objects.filter(state="approved").first()
+    red.save()  # any change to a return
+    assert cache.cached("probe", ("a",), build) == 3
