@@ -207,7 +207,7 @@ def test_reporting_rates_by_agency(client, users, number):
 @pytest.mark.parametrize("name", ["grid", "rates"])
 @pytest.mark.parametrize("export_format", ["csv", "xlsx"])
 def test_completeness_downloads_have_the_columns_on_screen(client, users, name, export_format):
-    page = get(client, users["board"], f"{reverse('completeness')}?quarter=3")
+    page = get(client, users["board"], f"{reverse('completeness')}?quarter=3&priority=all")
     response = get(
         client,
         users["board"],
