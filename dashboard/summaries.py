@@ -196,13 +196,19 @@ class BoardPicture:
 
 
 def board_picture(plan: Plan, quarter: Quarter, previous: Quarter | None, user, today=None):
-    """Twelve queries at most: the two quarters' pictures and the exceptions."""
-    pictures = priority_pictures(plan, quarter, user, today)
+    """Ten queries at most: both quarters' obligations at once, each quarter's RAG split,
+    and the exceptions."""
+    both = [each for each in (previous, quarter) if each is not None]
+    rows = owing.obligations(both, today=today)
+    pictures = priority_pictures(
+        plan, quarter, user, today, [row for row in rows if row.quarter.pk == quarter.pk]
+    )
     before = {}
     if previous is not None:
+        earlier = [row for row in rows if row.quarter.pk == previous.pk]
         before = {
             picture.priority.pk: picture
-            for picture in priority_pictures(plan, previous, user, today)
+            for picture in priority_pictures(plan, previous, user, today, earlier)
         }
     exceptions = list(
         QuarterlyReturn.objects.visible_to(user)
