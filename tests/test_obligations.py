@@ -272,10 +272,10 @@ def test_the_partner_home_and_the_reminders_agree(client, world):
         rows = [[text(cell) for cell in row.xpath("./td")] for row in owed.xpath("./tr")]
         rows = [row for row in rows if len(row) > 1]  # not the "owes no returns" row
         assert len(rows) == figures[0] - (name == "Gamma")  # Gamma owes none: contributes
-        overdue[name] = sum("Overdue" in row[3] for row in rows)
+        overdue[name] = sum("Overdue" in row[1] for row in rows)  # Due, after the action
         if name == "Gamma":
             contributions = [[text(c) for c in r.xpath("./td")] for r in rest[0].xpath("./tr")]
-            assert [(row[0].split()[0], row[3]) for row in contributions] == [
+            assert [(row[0].split()[0], row[1]) for row in contributions] == [
                 ("1.3", "Optional"),
                 ("2.1", "Optional"),
             ]
