@@ -11,7 +11,7 @@ from actions import services
 from actions.models import QuarterlyReturn
 from dashboard import summaries
 
-from .board_helpers import document, load_demo, quarter, text
+from .board_helpers import body_rows, document, load_demo, quarter, table, text
 
 RAG = QuarterlyReturn.RAG
 
@@ -171,11 +171,21 @@ def test_the_review_queue_drops_an_approved_return_at_once(client, users, cached
 
 
 def test_each_viewer_has_their_own_cached_answer(client, users, cached_pages):
-    """A partner's report (their agencies' returns only) is never the board's."""
-    board_page = page_text(client, users["board"], reverse("dashboard"))
-    partner_page = page_text(client, users["davss"], reverse("dashboard"))
-    assert "only from your agencies' returns" in partner_page
-    assert "only from your agencies' returns" not in board_page
+    """A partner's figures (their agencies' returns only) are never the board's, even with
+    the board's answer in the cache."""
+    url = reverse("dashboard") + "?quarter=3"
+    client.force_login(users["board"])
+    board_rows = body_rows(table(client.get(url), "app-table--priorities"))
+    client.force_login(users["davss"])
+    partner_rows = body_rows(table(client.get(url), "app-table--priorities"))
+    approved_green = QuarterlyReturn.objects.filter(
+        quarter=quarter(3), state="approved", rag=RAG.GREEN
+    )
+    assert board_rows != partner_rows
+    davss_green = approved_green.filter(agency__name="DAVSS").count()
+    # Priority, expected, received, approved, missing, then red, amber, green, ...
+    assert sum(int(row[7]) for row in partner_rows[:-1]) == davss_green
+    assert sum(int(row[7]) for row in board_rows[:-1]) == approved_green.count()
 
 
 def test_completeness_shows_one_priority_at_a_time(client, users):
