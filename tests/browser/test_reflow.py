@@ -79,5 +79,7 @@ def test_wide_tables_scroll_in_a_focusable_region(page, demo, sign_in):
     assert region.get_attribute("aria-label") or region.get_attribute("aria-labelledby")
     assert region.evaluate("(box) => box.scrollWidth > box.clientWidth")
     region.focus()
-    page.keyboard.press("ArrowRight")
+    for _ in range(3):
+        page.keyboard.press("ArrowRight")
+    region.evaluate("(box) => box.scrollLeft > 0 || new Promise((done) => setTimeout(done, 500))")
     assert region.evaluate("(box) => box.scrollLeft") > 0
