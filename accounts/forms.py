@@ -21,6 +21,12 @@ class SignInForm(AuthenticationForm):
     username = UsernameField(
         widget=forms.TextInput(attrs={"autofocus": True}), validators=[validate_printable]
     )
+    # GOV.UK's pattern for a wrong username or password: what to do, not what went wrong,
+    # and never which of the two was wrong.
+    error_messages = {
+        **AuthenticationForm.error_messages,
+        "invalid_login": "Enter the correct username and password",
+    }
 
     def __init__(self, request=None, *args, **kwargs):
         super().__init__(request, *args, **kwargs)

@@ -3,10 +3,11 @@ from django.db.models import Count, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from accounts.models import User
-from csp import querystring
+from csp import cache, querystring
 from csp.kept_input import keeps_typed_input, restore
 from csp.permissions import (
     Capability,
@@ -554,14 +555,23 @@ def review_queue(request: HttpRequest) -> HttpResponse:
         .only(*ReviewTable.FIELDS)
     )
     review_filter = ReviewFilter(request.GET, queryset=returns, plan=plan)
-    table = ReviewTable(review_filter.qs)
-    querystring.paginate(request, table, REVIEW_PAGE_SIZES)
+
+    def table_html() -> str:
+        table = ReviewTable(review_filter.qs)
+        querystring.paginate(request, table, REVIEW_PAGE_SIZES)
+        return table.as_html(request)
+
+    # Sorting every submitted return to show a page of them is the page's cost: the table
+    # as rendered is kept until a return (or anything it shows) changes (csp/cache.py).
+    # Keyed by the day too: the table says how many days each return has waited.
+    key = (request.GET.urlencode(), cache.viewer(request.user), timezone.localdate())
+    html = cache.cached("review", key, table_html)
     # "Approve and open the next" walks the queue as the manager last filtered and sorted it.
     request.session[QUEUE_SESSION_KEY] = request.GET.urlencode()
     return render(
         request,
         "actions/review_queue.html",
-        {"filter": review_filter, "table": table, "plan": plan},
+        {"filter": review_filter, "table_html": html, "plan": plan},
     )
 
 

@@ -15,10 +15,10 @@ def crime_table_sheet(rows, year: int) -> Sheet:
     return Sheet(
         title=f"Crime statistics {year}",
         headers=[
-            "Crime Type",
-            "This Year",
-            "Last Year",
-            "% Change",
+            "Crime type",
+            "This year",
+            "Last year",
+            "% change",
             "Number change",
             f"County position {year - 1}",
             f"County position {year}",

@@ -6,6 +6,7 @@ class CspConfig(AppConfig):
     verbose_name = "csp-plan"
 
     def ready(self):
-        from csp import audit, checks  # noqa: F401 (checks registers itself)
+        from csp import audit, cache, checks  # noqa: F401 (checks registers itself)
 
         audit.connect()
+        cache.connect()

@@ -5,6 +5,10 @@ from django.utils.functional import SimpleLazyObject, lazy
 from csp.permissions import Capability, may, user_capabilities
 from priorities.models import Partnership
 
+# What the service is called on every page (the header, titles, sign-in): its name, not the
+# repository's.
+SERVICE_NAME = "Community safety plan"
+
 
 def navigation(request):
     user = getattr(request, "user", None)
@@ -12,7 +16,7 @@ def navigation(request):
     partnership = SimpleLazyObject(Partnership.objects.deployed)
     context = {
         "partnership": partnership,
-        "service_name": lazy(lambda: partnership.header_name or "csp-plan", str)(),
+        "service_name": lazy(lambda: partnership.header_name or SERVICE_NAME, str)(),
         "partnership_name": lazy(lambda: partnership.name, str)(),
     }
     if not (user and user.is_authenticated):

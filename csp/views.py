@@ -11,9 +11,11 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 from actions.models import Action, Agency, QuarterlyReturn
 from actions.obligations import obligations
 from crimestats import statistics
-from csp import kept_input, outbox
+from csp import cache, kept_input, outbox
 from csp.permissions import Capability, public, requires
+from dashboard import summaries
 from priorities.picker import chosen_plan
+from priorities.quarters import plan_quarters, previous_quarter, reporting_quarter
 from review.models import FollowUp
 
 EARLIER_PER_PAGE = 50
@@ -98,6 +100,18 @@ def home(request: HttpRequest) -> HttpResponse:
         )
         # A page at a time: years of history would otherwise make the home page ever longer.
         context["earlier"] = Paginator(earlier, EARLIER_PER_PAGE).get_page(request.GET.get("page"))
+    elif user.is_board_member and plan is not None:
+        # The plan's progress in the reporting quarter, in thirty seconds.
+        quarters = plan_quarters(plan)
+        quarter = reporting_quarter(quarters)
+        if quarter is not None:
+            previous = previous_quarter(quarters, quarter)
+            today = timezone.localdate()
+            context["board"] = cache.cached(
+                "board-home",
+                (plan.pk, quarter.pk, today, cache.viewer(user)),
+                lambda: summaries.board_picture(plan, quarter, previous, user, today),
+            )
     elif user.is_manager:
         context["agency_count"] = Agency.objects.active().count()
         context["action_count"] = Action.objects.in_plan(plan).count() if plan else 0

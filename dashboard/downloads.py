@@ -21,7 +21,7 @@ from .summaries import (
 
 
 def priority_name(priority) -> str:
-    return f"Priority {priority.number}: {priority.short_title}"
+    return priority.label
 
 
 def missing_heading(past_due: bool) -> str:
@@ -120,7 +120,7 @@ def rates_sheet(grid: Completeness) -> Sheet:
     return Sheet("Reporting rates", rates_headers(grid), rows)
 
 
-CRIME_HEADERS = ["Crime Type", "This Year", "Last Year", "% Change", "Number change"]
+CRIME_HEADERS = ["Crime type", "This year", "Last year", "% change", "Number change"]
 
 
 def crime_headers(year: int) -> list[str]:

@@ -75,6 +75,47 @@ class PriorityPicture:
         return ", ".join(f"{count} {label.lower()}" for _, label, count in self.rag_counts if count)
 
 
+@dataclass(frozen=True)
+class Direction:
+    """Which way a priority moved since the quarter before."""
+
+    key: str  # "better", "same", "worse" or "none"
+    words: str
+    arrow: str
+
+
+BETTER = Direction("better", "Better", "↑")
+SAME = Direction("same", "Same", "→")
+WORSE = Direction("worse", "Worse", "↓")
+NO_COMPARISON = Direction("none", "No earlier quarter to compare", "")
+
+
+def rag_score(picture: PriorityPicture) -> float | None:
+    """The share of approved returns on track (green or complete) less the share off track
+    (red or amber), from -1 to 1; None with no approved return rated."""
+    total = picture.rag_total
+    if not total:
+        return None
+    good = picture.rag.get(RAG.GREEN, 0) + picture.rag.get(RAG.COMPLETE, 0)
+    bad = picture.rag.get(RAG.RED, 0) + picture.rag.get(RAG.AMBER, 0)
+    return (good - bad) / total
+
+
+def direction(now: PriorityPicture, before: PriorityPicture | None) -> Direction:
+    """Better, same or worse since the quarter before, from the RAG split of approved
+    returns (``rag_score``): better when more of them are on track, worse when fewer. A
+    move under 5 points of the score is the same."""
+    current = rag_score(now)
+    earlier = rag_score(before) if before is not None else None
+    if current is None or earlier is None:
+        return NO_COMPARISON
+    if current - earlier > 0.05:
+        return BETTER
+    if earlier - current > 0.05:
+        return WORSE
+    return SAME
+
+
 def priority_pictures(
     plan: Plan, quarter: Quarter, user, today=None, rows: list[owing.Obligation] | None = None
 ) -> list[PriorityPicture]:
@@ -142,6 +183,49 @@ def turned_red_or_amber(quarter: Quarter, previous: Quarter | None, user) -> lis
         for quarterly_return in returns
         if SEVERITY.get(quarterly_return.rag, 0) > SEVERITY.get(quarterly_return.previous_rag, 0)
     ]
+
+
+@dataclass
+class BoardPicture:
+    """The board home: each priority's RAG split in the reporting quarter, its direction
+    since the quarter before, and the red and amber returns."""
+
+    quarter: Quarter
+    previous: Quarter | None
+    rows: list[tuple[PriorityPicture, Direction]]
+    exceptions: list[QuarterlyReturn]
+
+
+def board_picture(plan: Plan, quarter: Quarter, previous: Quarter | None, user, today=None):
+    """Ten queries at most: both quarters' obligations at once, each quarter's RAG split,
+    and the exceptions."""
+    both = [each for each in (previous, quarter) if each is not None]
+    rows = owing.obligations(both, today=today)
+    pictures = priority_pictures(
+        plan, quarter, user, today, [row for row in rows if row.quarter.pk == quarter.pk]
+    )
+    before = {}
+    if previous is not None:
+        earlier = [row for row in rows if row.quarter.pk == previous.pk]
+        before = {
+            picture.priority.pk: picture
+            for picture in priority_pictures(plan, previous, user, today, earlier)
+        }
+    exceptions = list(
+        QuarterlyReturn.objects.visible_to(user)
+        .approved()
+        .filter(quarter=quarter, rag__in=[RAG.RED, RAG.AMBER])
+        .with_context()
+        .order_by("action__priority__number", "action__number", "agency__name")
+    )
+    return BoardPicture(
+        quarter=quarter,
+        previous=previous,
+        rows=[
+            (picture, direction(picture, before.get(picture.priority.pk))) for picture in pictures
+        ],
+        exceptions=exceptions,
+    )
 
 
 # Completeness: every return's state and timeliness ------------------------------------------
@@ -400,6 +484,20 @@ class ActionProgress:
     @property
     def chart_rows(self) -> list[MetricRow]:
         return [row for row in self.metrics if any(total is not None for total in row.totals)]
+
+
+def progress_status(progress: list[ActionProgress]) -> PriorityPicture | None:
+    """The priority page's opening summary: its actions' latest approved RAG statuses (each
+    agency's, as at the page's quarter), counted like the dashboard's picture."""
+    if not progress:
+        return None
+    status = PriorityPicture(progress[0].action.priority)
+    for item in progress:
+        for quarterly_return in item.latest:
+            status.rag[quarterly_return.rag] = status.rag.get(quarterly_return.rag, 0) + 1
+    status.expected = len(progress)
+    status.received = sum(1 for item in progress if item.latest)
+    return status
 
 
 def _shown(metric: Metric, values: list) -> tuple[str, int | None]:

@@ -1,4 +1,5 @@
 import logging
+import textwrap
 
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
@@ -9,9 +10,10 @@ from django.views.decorators.http import require_POST
 
 from actions import notifications, reminding
 from crimestats import statistics
-from csp import exports
+from csp import cache, exports
 from csp.kept_input import keeps_typed_input, restore
 from csp.permissions import Capability, may, requires
+from csp.querystring import whole_number
 from priorities.models import Plan
 from priorities.picker import chosen_plan, picker_plans
 from priorities.quarters import chosen_quarter, plan_quarters, previous_quarter
@@ -75,15 +77,26 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if quarter is not None:
         previous = previous_quarter(quarters, quarter)
         past_due = summaries.is_past_due(quarter, today)
-        pictures = summaries.priority_pictures(plan, quarter, request.user, today)
-        changes = summaries.turned_red_or_amber(quarter, previous, request.user)
+        pictures, changes = cache.cached(
+            "dashboard",
+            (plan.pk, quarter.pk, today, cache.viewer(request.user)),
+            lambda: (
+                summaries.priority_pictures(plan, quarter, request.user, today),
+                summaries.turned_red_or_amber(quarter, previous, request.user),
+            ),
+        )
         sheets = {"priorities": downloads.priorities_sheet(pictures, quarter, past_due)}
         if previous is not None:
             sheets["rag-changes"] = downloads.rag_changes_sheet(changes, previous, quarter)
         response = _download(request, sheets, f"dashboard-{_slug(quarter)}")
         if response is not None:
             return response
-        labels = [f"Priority {picture.priority.number}" for picture in pictures]
+        # Each bar says which priority it is: the start of its name, over a few lines (the
+        # table below the charts has the names in full).
+        labels = [
+            textwrap.wrap(textwrap.shorten(picture.priority.title, 30, placeholder="…"), 15)
+            for picture in pictures
+        ]
         context |= {
             "previous": previous,
             "past_due": past_due,
@@ -140,11 +153,31 @@ def completeness(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     quarters = plan_quarters(plan)
     quarter = chosen_quarter(quarters, request.GET.get("quarter"))
-    grid = summaries.completeness(plan, quarters, request.user, quarter, today)
+    grid = cache.cached(
+        "completeness",
+        (plan.pk, getattr(quarter, "pk", None), today, cache.viewer(request.user)),
+        lambda: summaries.completeness(plan, quarters, request.user, quarter, today),
+    )
     sheets = {"grid": downloads.grid_sheet(grid), "rates": downloads.rates_sheet(grid)}
     response = _download(request, sheets, f"completeness-{plan.financial_year}")
     if response is not None:
         return response
+    # One priority's grid at a time (?priority=N, default the first; ?priority=all for
+    # every one, to print): the page opens with the summary and the agencies' rates.
+    if request.GET.get("priority") == "all":
+        shown = grid.priorities
+    else:
+        number = whole_number(request.GET.get("priority"))
+        shown = (
+            [
+                next(
+                    (section for section in grid.priorities if section.priority.number == number),
+                    grid.priorities[0],
+                )
+            ]
+            if grid.priorities
+            else []
+        )
     may_remind = may(request.user, Capability.REVIEW_RETURNS)
     reminders = (
         reminding.reminder_statuses(quarter, [rate.agency for rate in grid.agencies])
@@ -163,6 +196,11 @@ def completeness(request: HttpRequest) -> HttpResponse:
             "rates_headers": downloads.rates_headers(grid),
             "may_remind": may_remind,
             "rate_rows": [(rate, reminders.get(rate.agency.pk)) for rate in grid.agencies],
+            "shown": shown,
+            "totals": {
+                name: sum(getattr(rate, name) for rate in grid.agencies)
+                for name in ("expected", "received", "on_time", "late", "missing")
+            },
         },
     )
 
@@ -237,10 +275,20 @@ def _report_quarter(request: HttpRequest):
     return plan, quarters, quarter
 
 
+def _report(request: HttpRequest, plan, quarter, today):
+    """The quarter's report from the approved returns, kept until anything it reads changes
+    (csp/cache.py): its sums over every return were the page's cost."""
+    return cache.cached(
+        "report",
+        (plan.pk, quarter.pk, today, cache.viewer(request.user)),
+        lambda: summaries.quarterly_report(plan, quarter, request.user, today),
+    )
+
+
 def _live_paper(request: HttpRequest, plan, quarter, cover: BoardPaper) -> bytes:
     """The committee paper generated now from the approved returns as they stand."""
     today = timezone.localdate()
-    reports = summaries.quarterly_report(plan, quarter, request.user, today)
+    reports = _report(request, plan, quarter, today)
     headline, crime_rows, crime_year = _crime()
     return paper.board_paper(
         plan,
@@ -287,7 +335,7 @@ def quarterly_report(request: HttpRequest) -> HttpResponse:
     if export_format == "docx":
         return _paper_download(request, plan, quarter, stem)
     past_due = summaries.is_past_due(quarter, today)
-    reports = summaries.quarterly_report(plan, quarter, request.user, today)
+    reports = _report(request, plan, quarter, today)
     headline, crime_rows, crime_year = _crime()
     pictures = [report.picture for report in reports]
     summary = downloads.priorities_sheet(pictures, quarter, past_due)

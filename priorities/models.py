@@ -207,6 +207,13 @@ class Priority(models.Model):
         ]
 
     def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The priority's one name on every page: the plan's heading ("Priority 5: Violence,
+        including VAWG and NTE-related issues"). short_title, the strategic assessment's
+        list name, is shown only where the assessment is quoted."""
         return f"Priority {self.number}: {self.title}"
 
 

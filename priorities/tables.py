@@ -26,7 +26,7 @@ class ActionTable(tables.Table):
         linkify=lambda record: reverse("action_detail", args=[record.pk]),
     )
     priority = tables.Column(
-        verbose_name="Priority", accessor="priority__short_title", order_by=("priority__number",)
+        verbose_name="Priority", accessor="priority__title", order_by=("priority__number",)
     )
     description = tables.Column(verbose_name="Action")
     lead_agencies = tables.Column(verbose_name="Lead agencies")

@@ -99,6 +99,7 @@ def priority_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "priorities/priority_detail.html",
         {
             "priority": priority,
+            "status": summaries.progress_status(progress),
             "actions": [item.action for item in progress],
             "quarters": quarters,
             "quarter": quarter,

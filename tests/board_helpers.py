@@ -126,8 +126,7 @@ def priority_table_rows(plan: Plan, in_quarter: Quarter) -> list[list[str]]:
             *(row["rag"][rag] for rag in RAG_LABELS),
         ]
         totals = [a + b for a, b in zip(totals, figures, strict=True)]
-        short_title = plan.priorities.get(number=number).short_title
-        rows.append([f"Priority {number}: {short_title}", *map(str, figures)])
+        rows.append([plan.priorities.get(number=number).label, *map(str, figures)])
     rows.append(["All priorities", *map(str, totals)])
     return rows
 

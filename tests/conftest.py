@@ -19,6 +19,26 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def no_cache(settings):
+    """Nothing is cached (csp/cache.py) unless a test asks for ``cached_pages``: each
+    request then does all its work, as the query budgets count it, and no test's
+    rolled-back data is served to the next."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}}
+
+
+@pytest.fixture
+def cached_pages(settings):
+    """The cache as in development (each process's memory), empty."""
+    from django.core.cache import cache
+
+    settings.CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "t"}
+    }
+    cache.clear()
+    return cache
+
+
+@pytest.fixture(autouse=True)
 def mail_goes_through_the_queue(settings):
     """As in production, every e-mail is queued and the worker delivers it.
 

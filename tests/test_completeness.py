@@ -76,7 +76,7 @@ def make_late(number: int = 2) -> QuarterlyReturn:
 @pytest.mark.django_db
 def test_grid_shows_every_returns_state_and_timeliness(client, users):
     late = make_late()
-    response = get(client, users["manager"], reverse("completeness"))
+    response = get(client, users["manager"], reverse("completeness") + "?priority=all")
     shown = grid_on_page(response)
     expected = expected_grid(demo_plan(), timezone.localdate())
     assert shown == expected
@@ -92,7 +92,7 @@ def test_grid_shows_every_returns_state_and_timeliness(client, users):
         assert phrase in words, phrase
     assert shown[(late.action.ref, late.agency.name)][1] == "Approved Late"
     # The board, which sees approved returns only, knows no other state.
-    response = get(client, users["board"], reverse("completeness"))
+    response = get(client, users["board"], reverse("completeness") + "?priority=all")
     board_words = grid_on_page(response)
     assert board_words == expected_grid(demo_plan(), timezone.localdate(), board=True)
     board_text = " ".join(" ".join(cells) for cells in board_words.values())
@@ -119,7 +119,7 @@ def test_a_quarter_not_yet_due_shows_not_due_yet_rather_than_missing(client, use
     plan = q4.plan
     plan.return_due_days = 365 * 10  # Q4 returns due in 2033: not yet
     plan.save()
-    response = get(client, users["manager"], reverse("completeness"))
+    response = get(client, users["manager"], reverse("completeness") + "?priority=all")
     shown = grid_on_page(response)
     assert shown[("1.1", "DAVSS")][3] == "Not started Not due yet"
     assert shown == expected_grid(plan, timezone.localdate())
@@ -133,7 +133,7 @@ def test_a_non_lead_agency_reporting_on_an_all_partner_action_gets_a_row(client,
     QuarterlyReturn.objects.create(
         action=shared, agency=davss, quarter=quarter(2), state="draft", narrative="Started."
     )
-    shown = grid_on_page(get(client, users["manager"], reverse("completeness")))
+    shown = grid_on_page(get(client, users["manager"], reverse("completeness") + "?priority=all"))
     # A contribution is optional: a draft one is never missing.
     assert shown[("3.10", "DAVSS")] == [
         "Not required",
@@ -141,13 +141,13 @@ def test_a_non_lead_agency_reporting_on_an_all_partner_action_gets_a_row(client,
         "Not required",
         "Not required",
     ]
-    shown = grid_on_page(get(client, users["board"], reverse("completeness")))
+    shown = grid_on_page(get(client, users["board"], reverse("completeness") + "?priority=all"))
     assert shown[("3.10", "DAVSS")][1] == "No approved return yet"
 
 
 @pytest.mark.django_db
 def test_the_board_can_open_approved_returns_only(client, users):
-    response = get(client, users["board"], reverse("completeness"))
+    response = get(client, users["board"], reverse("completeness") + "?priority=all")
     linked = {
         int(a.get("href").rstrip("/").rsplit("/", 1)[1])
         for a in document(response).xpath(
@@ -156,7 +156,7 @@ def test_the_board_can_open_approved_returns_only(client, users):
     }
     approved = set(QuarterlyReturn.objects.filter(state="approved").values_list("pk", flat=True))
     assert linked == approved
-    manager_page = get(client, users["manager"], reverse("completeness"))
+    manager_page = get(client, users["manager"], reverse("completeness") + "?priority=all")
     manager_links = document(manager_page).xpath(
         "//table[contains(@class, 'app-table--completeness')]//td//a"
     )
@@ -207,7 +207,7 @@ def test_reporting_rates_by_agency(client, users, number):
 @pytest.mark.parametrize("name", ["grid", "rates"])
 @pytest.mark.parametrize("export_format", ["csv", "xlsx"])
 def test_completeness_downloads_have_the_columns_on_screen(client, users, name, export_format):
-    page = get(client, users["board"], f"{reverse('completeness')}?quarter=3")
+    page = get(client, users["board"], f"{reverse('completeness')}?quarter=3&priority=all")
     response = get(
         client,
         users["board"],
@@ -351,7 +351,9 @@ def test_only_the_manager_may_send_reminders(client, users, mailoutbox):
     assert client.get(reverse("send_reminder")).status_code == 405
     deliver_queued_mail()
     assert mailoutbox == []
-    board_page = get(client, users["board"], reverse("completeness")).content.decode()
+    board_page = get(
+        client, users["board"], reverse("completeness") + "?priority=all"
+    ).content.decode()
     assert reverse("send_reminder") not in board_page
     assert "Send reminder" not in board_page
 
@@ -359,7 +361,7 @@ def test_only_the_manager_may_send_reminders(client, users, mailoutbox):
 @pytest.mark.django_db
 def test_partners_cannot_see_the_grid(client, users):
     client.force_login(users["davss"])
-    assert client.get(reverse("completeness")).status_code == 403
+    assert client.get(reverse("completeness") + "?priority=all").status_code == 403
     assert client.get(f"{reverse('completeness')}?download=grid&format=csv").status_code == 403
 
 

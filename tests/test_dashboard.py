@@ -84,7 +84,11 @@ def test_dashboard_charts_carry_the_same_numbers_as_the_table(client, users):
     returns_chart = json.loads(page.get_element_by_id("returns-chart-data").text)
     rag_chart = json.loads(page.get_element_by_id("rag-chart-data").text)
     rows = priority_table_rows(demo_plan(), quarter(3))[:-1]
-    assert returns_chart["labels"] == [f"Priority {n}" for n in range(1, 6)]
+    # Each bar named by its priority (the start of the plan's heading), not "Priority 1".
+    titles = [priority.title for priority in demo_plan().priorities.order_by("number")]
+    for label, title in zip(returns_chart["labels"], titles, strict=True):
+        assert " ".join(label).rstrip("…").rstrip(",") in title
+    assert returns_chart["labels"][0] == ["Domestic Abuse"]
     assert [s["name"] for s in returns_chart["series"]] == ["Received", "Approved", "Missing"]
     assert [s["values"] for s in returns_chart["series"]] == [
         [int(row[column]) for row in rows] for column in (2, 3, 4)

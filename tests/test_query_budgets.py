@@ -95,7 +95,8 @@ PAGES = {
     # 1: returns to correct; 1: figures the manager marked for follow-up.
     "home: partner": Page("home", "davss", url("home"), 23),
     "home: manager": Page("home", "manager", url("home"), 16),
-    "home: board": Page("home", "board", url("home"), 13),
+    # 3: the board's picture of the reporting quarter and the one before, and its exceptions.
+    "home: board": Page("home", "board", url("home"), 14),
     "dashboard: partner": Page("dashboard", "davss", url("dashboard"), 20),
     "dashboard: manager": Page("dashboard", "manager", url("dashboard"), 20),
     "dashboard: board": Page("dashboard", "board", url("dashboard"), 20),

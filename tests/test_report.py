@@ -111,10 +111,10 @@ def test_report_has_the_crime_headline_and_table(client, users):
     response = get(client, users["board"], report_url(3))
     crime = table(response, "app-crime-table")
     assert headers(crime) == [
-        "Crime Type",
-        "This Year",
-        "Last Year",
-        "% Change",
+        "Crime type",
+        "This year",
+        "Last year",
+        "% change",
         "Number change",
         "County position 2020",
         "County position 2021",
@@ -236,7 +236,7 @@ def test_word_paper_has_the_shape_of_a_committee_paper(client, users):
         [row[0], *(f"{int(v):,}" for v in row[1:])]
         for row in priority_table_rows(demo_plan(), quarter(3))
     ]
-    crime = next(t for t in tables if t[0][0] == "Crime Type")
+    crime = next(t for t in tables if t[0][0] == "Crime type")
     assert crime[1][:5] == ["All crime", "7,679", "7,830", "-1.9%", "-151"]
     # Every approved narrative is in, under its action's ref and text.
     headings4 = [p.text for p in paper.paragraphs if p.style.name == "Heading 4"]

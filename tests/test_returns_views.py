@@ -221,8 +221,13 @@ def test_partner_home_owes_davss_return_for_1_1_in_q4_not_started_and_overdue(
     caption = document(response).xpath("//table/caption")[0]
     assert text(caption) == "Returns owed for Q4 2022/23"
     row = owed_row(response, "1.1")
-    assert row[1:4] == ["Q4 2022/23", "Not started", "30 Apr 2023 Overdue"]
-    assert row[4] == "Fill in return for 1.1"
+    # Key columns first: action, due, the link, state, quarter.
+    assert row[1:5] == [
+        "30 Apr 2023 Overdue",
+        "Fill in return for 1.1",
+        "Not started",
+        "Q4 2022/23",
+    ]
     link = document(response).xpath("//table[1]/tbody/tr[1]//a")[0].get("href")
     assert link == edit_url(quarter(plan, 4), action("1.1"), agency("DAVSS"))
 
@@ -235,7 +240,9 @@ def test_every_partner_may_contribute_to_an_action_for_all_partners(client, requ
     # 5.18 "All partners" names no lead: the coordinating agency owes it; others contribute.
     assert "5.18" not in owed_refs(response)
     contribution = [row for row in table_rows(response, 1) if row[0].split()[0] == "5.18"]
-    assert [row[1:4] for row in contribution] == [["Q4 2022/23", "Not started", "Optional"]]
+    assert [[row[4], row[3], row[1]] for row in contribution] == [
+        ["Q4 2022/23", "Not started", "Optional"]
+    ]
 
 
 @pytest.mark.django_db
@@ -244,7 +251,7 @@ def test_an_action_naming_no_lead_is_owed_by_the_coordinating_agency(client, pla
     cst = partner("cst", "TWBC Community Safety Team")
     response = signed_in(client, cst).get(reverse("home"))
     for ref in ("3.12", "5.18", "5.21"):
-        assert owed_row(response, ref)[1:3] == ["Q4 2022/23", "Not started"]
+        assert owed_row(response, ref)[3:5] == ["Not started", "Q4 2022/23"]
 
 
 @pytest.mark.django_db
@@ -257,13 +264,13 @@ def test_partner_home_shows_draft_after_saving_and_submitted_after_submitting(
 
     assert client.post(url, draft_post()).status_code == 302
     row = owed_row(client.get(reverse("home")), "1.1")
-    assert row[2:5] == ["Draft", "30 Apr 2023 Overdue", "Continue return for 1.1"]
+    assert row[1:4] == ["30 Apr 2023 Overdue", "Continue return for 1.1", "Draft"]
 
     version = the_return(action("1.1"), agency("DAVSS"), q4).version
     assert check_and_submit(client, url, complete_post(version=str(version))).status_code == 302
     row = owed_row(client.get(reverse("home")), "1.1")
     # Submitted is done: no longer overdue, and the link is to view it.
-    assert row[2:5] == ["Waiting for review", "30 Apr 2023", "View return for 1.1"]
+    assert row[1:4] == ["30 Apr 2023", "View return for 1.1", "Waiting for review"]
 
 
 def many_returns(plan: Plan, davss: Agency, count: int, skip: int) -> list[QuarterlyReturn]:
@@ -316,8 +323,8 @@ def test_partner_home_query_count_does_not_grow_with_the_returns(
 
     assert len(large) == len(small), "the partner home runs more queries for more returns"
     # The growth shows on the page: more of DAVSS's returns started, more earlier returns.
-    started = [row for row in table_rows(large_page, 0) if row[2] != "Not started"]
-    assert len(started) > len([r for r in table_rows(small_page, 0) if r[2] != "Not started"])
+    started = [row for row in table_rows(large_page, 0) if row[3] != "Not started"]
+    assert len(started) > len([r for r in table_rows(small_page, 0) if r[3] != "Not started"])
     assert len(table_rows(large_page, -1)) > len(table_rows(small_page, -1))  # earlier
 
 
@@ -1026,7 +1033,7 @@ def test_sent_back_return_shows_the_reason_to_the_partner(
     # On the form's first screen, above the figures: a banner with the reason.
     [banner] = document(form_page).xpath("//*[@id='sent-back-title']/../..")
     assert reason in text(banner)
-    assert owed_row(client.get(reverse("home")), "1.1")[2] == "Sent back"
+    assert owed_row(client.get(reverse("home")), "1.1")[3] == "Sent back"
 
 
 @pytest.mark.django_db

@@ -19,9 +19,10 @@ const COLOURS = {
   green: "#0f7a52",
   complete: "#158187",
   not_started: "#505a5f",
+  // Not RAG statuses, so not RAG colours: red, amber and green mean RAG only.
   received: "#1a65a6",
-  approved: "#0f7a52",
-  missing: "#ca3535",
+  approved: "#4c2c92",
+  missing: "#505a5f",
 };
 // For series without a colour of their own (metrics on the priority page).
 const PALETTE = ["#1a65a6", "#d53880", "#0f7a52", "#f47738", "#4c2c92", "#505a5f"];
@@ -68,7 +69,11 @@ function draw(canvas, Chart) {
     ticks: { precision: 0 },
     title: { display: Boolean(spec.yTitle), text: spec.yTitle || "" },
   };
-  const categoryAxis = { stacked: Boolean(spec.stacked) };
+  // Every bar named (priority names run over several lines): never skip a label.
+  const categoryAxis = {
+    stacked: Boolean(spec.stacked),
+    ticks: { autoSkip: false, maxRotation: 0 },
+  };
   const horizontal = Boolean(spec.horizontal);
   new Chart(canvas, {
     type: spec.type,

@@ -39,7 +39,7 @@ def test_partner_signs_in_and_reads_action_1_1(page, axe, davss_user, artifacts)
     # Anonymous: the home page sends them to sign in, and comes back after.
     page.goto("/")
     expect(page).to_have_url("/accounts/login/?next=/")
-    expect(page).to_have_title("Sign in – csp-plan")
+    expect(page).to_have_title("Sign in – Community safety plan")
     axe(page)
     page.get_by_label("Username").fill("davss")
     page.get_by_label("Password").fill("a-long-test-passphrase-7")
@@ -134,11 +134,11 @@ def test_wrong_password_shows_the_error_summary(page, axe, davss_user):
     page.get_by_role("button", name="Sign in").click()
 
     expect(page).to_have_url("/accounts/login/")
-    expect(page).to_have_title("Error: Sign in – csp-plan")
+    expect(page).to_have_title("Error: Sign in – Community safety plan")
     summary = page.locator(".govuk-error-summary")
     expect(summary.get_by_role("heading", level=2)).to_have_text("There is a problem")
     expect(summary.get_by_role("alert")).to_be_visible()
-    link = summary.get_by_role("link", name="Please enter a correct username and password.")
+    link = summary.get_by_role("link", name="Enter the correct username and password")
     expect(link).to_be_visible()
     # govuk-frontend moves focus to the summary, so a screen reader announces it first.
     expect(summary).to_be_focused()
@@ -167,7 +167,7 @@ def test_every_reading_page_passes_axe(page, axe, sign_in, request, persona):
         (f"/agencies/{davss.pk}/", "DAVSS"),
         ("/plan/?sort=-ref&q=partners", "Action plan 2022/23"),
         ("/crime/", "Crime statistics 2021"),
-        ("/accessibility/", "Accessibility statement for csp-plan"),
+        ("/accessibility/", "Accessibility statement for Community safety plan"),
     ]:
         page.goto(path)
         expect(page.get_by_role("heading", level=1)).to_have_text(heading)
