@@ -2,6 +2,7 @@ from django import forms
 
 from actions.models import Action, Agency
 from crimestats.models import Area
+from csp.text import require_printable
 
 from .models import Partnership, Plan, Priority
 
@@ -61,6 +62,11 @@ class PartnershipForm(forms.ModelForm):
         ]
         self.fields["home_area_code"].required = False
         self.fields["coordinating_agency"].queryset = Agency.objects.active().order_by("name")
+
+
+# The model's text fields, as every form's: printable text only (csp.text).
+for _name in ("name", "header_name", "contact_name", "contact_email"):
+    require_printable(PartnershipForm.base_fields[_name])
 
 
 class StartNextPlanForm(forms.Form):

@@ -389,3 +389,16 @@ def word_text(response) -> str:
             archive.read(name).decode("utf-8", "replace") for name in archive.namelist()
         )
     return "\n".join(paragraphs + cells) + "\n" + parts
+
+
+def shown_rows(book, title: str) -> list[list]:
+    """Each cell as the page words it: a fraction formatted as a percentage reads "75%"."""
+    return [
+        [
+            f"{cell.value:.0%}"
+            if "%" in cell.number_format and isinstance(cell.value, int | float)
+            else cell.value
+            for cell in row
+        ]
+        for row in book[title].iter_rows()
+    ]

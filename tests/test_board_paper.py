@@ -122,7 +122,9 @@ def test_rag_cells_are_shaded_and_worded(client, users):
             shading = cell._tc.find(f"{W}tcPr/{W}shd")
             assert shading is not None, cell.text
             fills[cell.text] = shading.get(f"{W}fill")
-    assert fills == {"Red": "F4CDC6", "Amber": "FFF7BF"}
+    # Red and amber exceptions; a green one where its RAG differs from the figures.
+    assert (fills["Red"], fills["Amber"]) == ("F4CDC6", "FFF7BF")
+    assert set(fills) <= {"Red", "Amber", "Green"}
 
 
 def get_as(client, user, url):

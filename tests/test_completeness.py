@@ -24,7 +24,7 @@ from .board_helpers import (
     headers,
     load_demo,
     quarter,
-    sheet_rows,
+    shown_rows,
     table,
     text,
     workbook,
@@ -219,7 +219,7 @@ def test_completeness_downloads_have_the_columns_on_screen(client, users, name, 
         book = workbook(response)
         rows = [
             ["" if v is None else str(v) for v in row]
-            for row in sheet_rows(book, book.sheetnames[0])
+            for row in shown_rows(book, book.sheetnames[0])
         ]
     if name == "rates":
         on_screen = table(page, "app-table--rates")

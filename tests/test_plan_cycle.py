@@ -394,6 +394,9 @@ def snapshot(client, plan) -> dict:
                 form.getparent().remove(form)
             for token in main.xpath('.//input[@name="csrfmiddlewaretoken"]'):
                 token.getparent().remove(token)
+            # A closed plan is no longer offered for editing: its state, not its figures.
+            for edit in main.xpath('.//p[a[contains(@href, "/edit/")]]'):
+                edit.getparent().remove(edit)
             text = re.sub(r"\s+", " ", html.tostring(main, encoding="unicode"))
             pages[name + extra] = re.sub(r'nonce="[^"]*"', "", text)
         else:

@@ -196,7 +196,7 @@ def test_row_errors_refuse_the_whole_file(client, manager, draft):
         "Row 5: Ref “six” is not like 1.1 (priority.action)",
         "Row 6 (6.4): Measure is empty",
         "Row 6 (6.4): metric “Calls (per hour)” has the kind “per hour”; use one of count, "
-        "yes or no, text",
+        "percentage, money (£), yes or no, text",
         f"Row 7 (6.5): Priority “Another title” differs from “{PRIORITY}” on an earlier row of "
         "priority 6",
         "Row 8: Ref 6.1 is also on row 2",
@@ -237,7 +237,7 @@ def test_only_a_draft_takes_an_import(client, manager, plan):
 def test_a_plan_that_left_draft_is_not_changed_by_its_waiting_import(client, manager, draft):
     client.force_login(manager)
     upload(client, draft, csv_file(ROWS[:2]))
-    Plan.objects.filter(pk=draft.pk).update(state=Plan.State.ACTIVE)
+    Plan.objects.filter(pk=draft.pk).update(state=Plan.State.AWAITING_SIGN_OFF)
     response = client.post(reverse("plan_import_confirm", args=[PlanImport.objects.get().pk]))
     assert response.status_code == 302
     assert not Priority.objects.filter(plan=draft).exists()

@@ -46,11 +46,8 @@ def test_the_word_document_has_the_cover_crime_table_and_a_table_per_priority(
     assert document.core_properties.subject == f"{meta['partnership']} plan 2022/23"
     assert document.core_properties.language == "en-GB"
     paragraphs = [paragraph.text for paragraph in document.paragraphs]
-    assert paragraphs[:3] == [
-        meta["partnership"],
-        meta["title"],
-        "Community Safety Partnership sign-off: 17 February 2022",
-    ]
+    assert paragraphs[:2] == [meta["partnership"], meta["title"]]
+    assert "Community Safety Partnership sign-off: 17 February 2022" in paragraphs[2:5]
     for priority in SEED["priorities"]:
         for part in priority["rationale"].split("\n\n"):
             assert part.strip() in paragraphs
@@ -59,7 +56,7 @@ def test_the_word_document_has_the_cover_crime_table_and_a_table_per_priority(
         [[cell.text for cell in row.cells] for row in table.rows] for table in document.tables
     ]
     crime, *actions = tables
-    assert crime[0][:5] == ["Crime Type", "This Year", "Last Year", "% Change", "Number change"]
+    assert crime[0][:5] == ["Crime type", "This year", "Last year", "% change", "Number change"]
     assert crime[1] == ["All crime", "7,679", "7,830", "-1.9%", "-151", "1", "1"]
     assert len(actions) == len(SEED["priorities"]) == 5
     for number, table in enumerate(actions, start=1):

@@ -93,10 +93,10 @@ def action(o: Objects) -> int:
 # and 1 on the partnership for the header (csp.context_processors).
 PAGES = {
     # 1: returns to correct; 1: figures the manager marked for follow-up.
-    "home: partner": Page("home", "davss", url("home"), 23),
-    "home: manager": Page("home", "manager", url("home"), 16),
+    "home: partner": Page("home", "davss", url("home"), 24),
+    "home: manager": Page("home", "manager", url("home"), 17),
     # 3: the board's picture of the reporting quarter and the one before, and its exceptions.
-    "home: board": Page("home", "board", url("home"), 14),
+    "home: board": Page("home", "board", url("home"), 15),
     "dashboard: partner": Page("dashboard", "davss", url("dashboard"), 20),
     "dashboard: manager": Page("dashboard", "manager", url("dashboard"), 20),
     "dashboard: board": Page("dashboard", "board", url("dashboard"), 20),
@@ -145,26 +145,26 @@ PAGES = {
         "return_edit",
         "davss",
         url("return_edit", lambda o: o.open_quarter.pk, action, lambda o: o.davss.pk),
-        11,  # 1 the approved returns before: the trend beside the inputs, targets' sums
+        12,  # 1 the partnership; 1 the approved returns before: the trend beside the inputs, targets' sums
     ),
     # 3: the return's evidence, comments and follow-ups (review.conversation); the board
     # reads its evidence alone; the manager also the figures for the follow-up form.
     "return: partner": Page(
-        "return_detail", "davss", url("return_detail", lambda o: o.davss_return.pk), 12
+        "return_detail", "davss", url("return_detail", lambda o: o.davss_return.pk), 13
     ),
     "return: board": Page(
-        "return_detail", "board", url("return_detail", lambda o: o.davss_return.pk), 10
+        "return_detail", "board", url("return_detail", lambda o: o.davss_return.pk), 11
     ),
     # review: the conversation, the evidence and the returns sent back.
     "return conversation": Page(
-        "return_conversation", "davss", url("return_conversation", lambda o: o.davss_return.pk), 9
+        "return_conversation", "davss", url("return_conversation", lambda o: o.davss_return.pk), 10
     ),
     "return evidence": Page(
-        "evidence_list", "board", url("evidence_list", lambda o: o.davss_return.pk), 7
+        "evidence_list", "board", url("evidence_list", lambda o: o.davss_return.pk), 8
     ),
-    "returns sent back": Page("sent_back_list", "manager", url("sent_back_list"), 6),
+    "returns sent back": Page("sent_back_list", "manager", url("sent_back_list"), 7),
     "return: manager": Page(
-        "return_detail", "manager", url("return_detail", lambda o: o.davss_return.pk), 13
+        "return_detail", "manager", url("return_detail", lambda o: o.davss_return.pk), 14
     ),
     "crime type": Page(
         "crime_type_detail", "board", url("crime_type_detail", lambda o: o.all_crime.pk), 13
@@ -173,18 +173,18 @@ PAGES = {
     "crime figures: entry": Page(
         "crime_figures_edit", "manager", url("crime_figures_edit", 2021), 15
     ),
-    "crime import": Page("crime_import", "manager", url("crime_import"), 7),
+    "crime import": Page("crime_import", "manager", url("crime_import"), 8),
     # The plan as published (dashboard/publication.py): plan, priorities, actions, crime table.
     "plan: printable": Page(
-        "plan_printable", "board", url("plan_printable", lambda o: o.plan.pk), 12
+        "plan_printable", "board", url("plan_printable", lambda o: o.plan.pk), 14
     ),
     "plan: publication": Page(
-        "plan_publication", "manager", url("plan_publication", lambda o: o.plan.pk), 6
+        "plan_publication", "manager", url("plan_publication", lambda o: o.plan.pk), 7
     ),
     # Editing the plan: priorities, actions and metrics prefetched; the action's form reads
     # its priorities, the agencies (with their other names) and its metrics and history.
-    "edit plan": Page("edit_plan", "manager", url("edit_plan", 2022), 9),
-    "edit action": Page("edit_action", "manager", url("edit_action", action), 14),
+    "edit plan": Page("edit_plan", "manager", url("edit_plan", 2022), 11),
+    "edit action": Page("edit_action", "manager", url("edit_action", action), 15),
 }
 
 

@@ -24,7 +24,7 @@ def partnerships_from_names(apps, schema_editor):
         area = next((area for area in Area.objects.all() if name.startswith(area.name)), None)
         partnership = Partnership.objects.create(
             name=name,
-            header_name="csp-plan",
+            header_name="Community safety plan",
             home_area_code=area.ons_code if area else "",
             coordinating_agency=Agency.objects.filter(name=coordinator_name).first(),
         )
