@@ -16,7 +16,9 @@ class PartnershipQuerySet(models.QuerySet):
     def deployed(self) -> "Partnership":
         """The partnership this deployment serves: the first (one per deployment for now).
         An empty one, never saved, before the seed has been loaded."""
-        return self.order_by("pk").first() or Partnership(name="", header_name="Community safety plan")
+        return self.order_by("pk").first() or Partnership(
+            name="", header_name="Community safety plan"
+        )
 
 
 class Partnership(models.Model):
