@@ -139,7 +139,7 @@ def test_check_your_answers_then_submit_then_recall(page, axe, sign_in, davss_us
         "Check your answers before submitting the return"
     )
     main = page.locator("main")
-    expect(main).to_contain_text("1212")
+    expect(main).to_contain_text("1,212")
     expect(main).to_contain_text("Busier than Q3.")
     expect(main).to_contain_text("Green")
     axe(page)

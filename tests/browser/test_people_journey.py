@@ -88,7 +88,9 @@ def test_manager_invites_an_officer_who_reports_then_is_let_go(
     page.get_by_label("Programmes run").fill("3")
     page.get_by_label("Progress this quarter").fill("First return from the new officer.")
     page.get_by_label("Green").check()
-    page.get_by_role("button", name="Submit").click()
+    page.get_by_role("button", name="Check and submit").click()
+    page.wait_for_url("**/check/")
+    page.get_by_role("button", name="Submit return").click()
     expect(page.locator(".govuk-notification-banner")).to_contain_text("submitted for review")
 
     # The manager, in another browser, deactivates the officer.
