@@ -3,6 +3,7 @@ plan's forms ask for the reason (priorities.editing.edit_mode), kept in the hist
 
 from django import forms
 
+from csp.choices import ModelChoiceField, ModelMultipleChoiceField
 from csp.text import PrintableCharField
 from priorities.editing import FREE, REASON_LENGTH, WITH_REASON
 from priorities.models import Priority
@@ -95,7 +96,7 @@ class AgencySelectMultiple(AgencySelect, forms.SelectMultiple):
 
 
 class ActionForm(ReasonMixin, forms.Form):
-    priority = forms.ModelChoiceField(
+    priority = ModelChoiceField(
         label="Priority",
         queryset=Priority.objects.none(),
         empty_label=None,
@@ -111,7 +112,7 @@ class ActionForm(ReasonMixin, forms.Form):
         help_text='Exactly as the plan prints them, like "Kent Police and KFRS".',
         missing="Enter the lead agencies as the plan prints them",
     )
-    agencies = forms.ModelMultipleChoiceField(
+    agencies = ModelMultipleChoiceField(
         label="Agencies that report (optional)",
         help_text="Type a name or another name of an agency to find it. Left empty, the "
         "agencies the printed names stand for are chosen.",
@@ -125,7 +126,7 @@ class ActionForm(ReasonMixin, forms.Form):
         help_text='As "All partners" or "… and partners" in the plan.',
         required=False,
     )
-    accountable_agency = forms.ModelChoiceField(
+    accountable_agency = ModelChoiceField(
         label="Accountable agency when none is named (optional)",
         help_text="Owes the return if the action names no lead agency. Left empty, the "
         "coordinating agency does.",

@@ -1,5 +1,6 @@
 from django import forms
 
+from csp.choices import ModelChoiceField
 from csp.numbers import parse_count, parse_money, parse_percentage
 from csp.text import PrintableCharField
 
@@ -321,7 +322,7 @@ class ApproveForm(VersionForm):
 
 
 class LockExceptionForm(forms.Form):
-    quarter = forms.ModelChoiceField(
+    quarter = ModelChoiceField(
         queryset=None,
         label="Closed quarter",
         empty_label=None,
@@ -330,12 +331,12 @@ class LockExceptionForm(forms.Form):
             "invalid_choice": "Select a closed quarter",
         },
     )
-    action = forms.ModelChoiceField(
+    action = ModelChoiceField(
         queryset=None,
         label="Action",
         error_messages={"required": "Select the action", "invalid_choice": "Select the action"},
     )
-    agency = forms.ModelChoiceField(
+    agency = ModelChoiceField(
         queryset=None,
         label="Agency",
         error_messages={"required": "Select the agency", "invalid_choice": "Select the agency"},

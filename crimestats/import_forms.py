@@ -5,6 +5,8 @@ from pathlib import Path
 
 from django import forms
 
+from csp.choices import ModelMultipleChoiceField
+
 from .models import CrimeType, Source
 from .sources.files import limits, megabytes
 
@@ -64,7 +66,7 @@ class UploadForm(forms.Form):
 
 
 class CategoryMappingForm(forms.Form):
-    crime_types = forms.ModelMultipleChoiceField(
+    crime_types = ModelMultipleChoiceField(
         label="Crime types this category counts towards",
         help_text="Leave every box clear to count it towards none (it is then reported as unmapped).",
         queryset=CrimeType.objects.order_by("display_order", "name"),

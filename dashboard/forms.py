@@ -1,6 +1,7 @@
 from django import forms
 
 from actions.models import Agency
+from csp.choices import ModelChoiceField
 from csp.text import require_printable
 from priorities.models import Quarter
 
@@ -10,8 +11,8 @@ from .models import BoardPaper
 class ReminderForm(forms.Form):
     """The completeness page's "Send reminder" button: an agency and a quarter of the plan."""
 
-    agency = forms.ModelChoiceField(queryset=Agency.objects.active())
-    quarter = forms.ModelChoiceField(queryset=Quarter.objects.none())
+    agency = ModelChoiceField(queryset=Agency.objects.active())
+    quarter = ModelChoiceField(queryset=Quarter.objects.none())
 
     def __init__(self, *args, plan, **kwargs):
         super().__init__(*args, **kwargs)

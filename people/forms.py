@@ -3,6 +3,7 @@ from django.contrib.auth.forms import SetPasswordForm
 
 from accounts.models import Role, User
 from actions.models import Agency
+from csp.choices import ModelChoiceField, ModelMultipleChoiceField
 
 
 def _agency_choices():
@@ -28,7 +29,7 @@ class PersonForm(forms.Form):
             "invalid_choice": "Select a role from the list",
         },
     )
-    agencies = forms.ModelMultipleChoiceField(
+    agencies = ModelMultipleChoiceField(
         label="Agencies",
         help_text="A partner user submits returns for these agencies. Leave empty for other roles.",
         queryset=Agency.objects.none(),
@@ -132,7 +133,7 @@ class AgencyForm(forms.ModelForm):
 
 
 class MergeForm(forms.Form):
-    merged = forms.ModelChoiceField(
+    merged = ModelChoiceField(
         label="Agency to merge into this one",
         help_text="Its returns, actions and members move here; its names become other names "
         "of this agency. You confirm on the next page.",

@@ -2,6 +2,7 @@ from django import forms
 
 from actions.models import Action, Agency
 from crimestats.models import Area
+from csp.choices import ModelMultipleChoiceField
 from csp.text import require_printable
 
 from .models import Partnership, Plan, Priority
@@ -72,13 +73,13 @@ for _name in ("name", "header_name", "contact_name", "contact_email"):
 class StartNextPlanForm(forms.Form):
     """Which priorities and actions carry forward, and the assessment period."""
 
-    priorities = forms.ModelMultipleChoiceField(
+    priorities = ModelMultipleChoiceField(
         label="Priorities to carry forward",
         queryset=Priority.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Select at least one priority to carry forward"},
     )
-    actions = forms.ModelMultipleChoiceField(
+    actions = ModelMultipleChoiceField(
         label="Actions to carry forward",
         help_text="Ticked: every action not reported Complete in its latest approved return.",
         queryset=Action.objects.none(),

@@ -1,6 +1,7 @@
 from django import forms
 
 from crimestats.sources.files import Refused, Upload
+from csp.choices import ModelChoiceField
 from csp.text import PrintableCharField
 
 from . import evidence as files
@@ -19,7 +20,7 @@ class CommentForm(forms.Form):
 
 
 class FollowUpForm(forms.Form):
-    metric = forms.ModelChoiceField(
+    metric = ModelChoiceField(
         queryset=None,
         label="Figure",
         empty_label="Choose a figure",

@@ -587,3 +587,19 @@ def test_seeding_again_after_a_merge_keeps_the_merge(manager, plan):
     assert Action.objects.filter(agencies=cctv).count() == 0
     assert cctv_actions <= set(Action.objects.filter(agencies=kept).values_list("pk", flat=True))
     assert "TWBC CCTV" in kept.aliases
+
+
+@pytest.mark.django_db
+def test_an_agency_id_no_database_can_hold_is_an_invalid_choice(manager_client):
+    """Found by the fuzz test on SQLite: an id past 64 bits reached the database and 500'd."""
+    data = {
+        "first_name": "Ivy",
+        "last_name": "Invited",
+        "email": "ivy@example.org",
+        "role": "partner",
+        "agencies": str(2**63),
+    }
+    response = manager_client.post(reverse("user_invite"), data)
+    assert response.status_code == 200
+    assert "Select agencies from the list" in response.content.decode()
+    assert not User.objects.filter(email="ivy@example.org").exists()
