@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "demodata",
     "people",
     "review",
+    "deathreviews",
 ]
 
 MIDDLEWARE = [

@@ -21,4 +21,5 @@ urlpatterns = [
     path("", include("dashboard.urls")),
     path("", include("people.urls")),
     path("", include("review.urls")),
+    path("", include("deathreviews.urls")),
 ]
