@@ -31,6 +31,7 @@ from actions import services
 from actions.models import Action, Agency, Metric, QuarterlyReturn
 from crimestats.models import CrimeType, PendingImport, Source, SourceCategory
 from crimestats.sources.parsed import Parsed
+from deathreviews.models import ProgressUpdate, Recommendation, Review, ReviewAction, Theme
 from people import services as people_services
 from priorities.models import Plan, PlanImport, Priority, Quarter
 from review import services as review_services
@@ -604,6 +605,50 @@ def test_the_board_has_no_unsafe_method_anywhere():
 # The objects the URLs point at ---------------------------------------------------------------
 
 
+def death_review_world(partnership, davss, q4, davss_user) -> dict:
+    """A death review in progress (not published, no panel members), its recommendation 1
+    owned by DAVSS with action 1.1 led by DAVSS, and DAVSS's submitted update for Q4."""
+    death_review = Review.objects.create(
+        partnership=partnership,
+        reference="DARDR 2025/01",
+        pseudonym="Adult A",
+        notified_on=datetime.date(2025, 1, 6),
+        decision=Review.Decision.HOLD,
+        decision_on=datetime.date(2025, 1, 27),
+        panel_convened_on=datetime.date(2025, 3, 3),
+    )
+    theme = Theme.objects.create(partnership=partnership, name="Coercive control")
+    recommendation = Recommendation.objects.create(
+        review=death_review, number=1, text="Train helpline staff to recognise coercive control."
+    )
+    recommendation.owners.add(davss)
+    recommendation.themes.add(theme)
+    review_action = ReviewAction.objects.create(
+        recommendation=recommendation,
+        number=1,
+        text="Deliver coercive control training to every helpline worker.",
+        lead_agency=davss,
+        target_date=datetime.date(2026, 3, 31),
+        evidence_needed="Attendance records.",
+    )
+    progress_update = ProgressUpdate.objects.create(
+        action=review_action,
+        quarter=q4,
+        progress="Two of three sessions held.",
+        state=ProgressUpdate.State.SUBMITTED,
+        created_by=davss_user,
+        submitted_by=davss_user,
+        submitted_at=timezone.now(),
+    )
+    return {
+        "death_review": death_review,
+        "theme": theme,
+        "recommendation": recommendation,
+        "review_action": review_action,
+        "progress_update": progress_update,
+    }
+
+
 @pytest.fixture
 def world(davss_user, manager, plan):
     """DAVSS's returns for Q4 (opened): a draft (1.4), a submitted return (1.1) and an
@@ -656,7 +701,9 @@ def world(davss_user, manager, plan):
         assessment_end=datetime.date(2022, 12, 31),
     )
     draft = save("1.4", submit=False)
+    death = death_review_world(plan.partnership, davss, q4, davss_user)
     return SimpleNamespace(
+        **death,
         draft_plan=draft_plan,
         plan_import=PlanImport.objects.create(
             plan=draft_plan,
