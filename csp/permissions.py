@@ -38,6 +38,14 @@ class Capability(StrEnum):
     READ_PLANS = "read_plans"
     # The yearly cycle: start next year's plan, sign-off, make active; the partnership.
     MANAGE_PLANS = "manage_plans"
+    # Death reviews (deathreviews/): narrower than the plan. Reading is scoped per record
+    # (deathreviews.models: the manager, the review's panel members, an owning agency's users;
+    # the board counts and states, and text once published), so every role may ask.
+    READ_DEATH_REVIEWS = "read_death_reviews"
+    # Record reviews, recommendations, actions and themes; approve progress and closures.
+    MANAGE_DEATH_REVIEWS = "manage_death_reviews"
+    # Write and submit progress updates (and evidence) on a death review's actions.
+    REPORT_DEATH_REVIEW_ACTIONS = "report_death_review_actions"
 
 
 RULES: dict[Capability, frozenset[str]] = {
@@ -54,6 +62,9 @@ RULES: dict[Capability, frozenset[str]] = {
     Capability.RESET_SECOND_FACTOR: frozenset({Role.MANAGER}),
     Capability.READ_PLANS: frozenset({Role.MANAGER, Role.BOARD}),
     Capability.MANAGE_PLANS: frozenset({Role.MANAGER}),
+    Capability.READ_DEATH_REVIEWS: frozenset({Role.PARTNER, Role.MANAGER, Role.BOARD}),
+    Capability.MANAGE_DEATH_REVIEWS: frozenset({Role.MANAGER}),
+    Capability.REPORT_DEATH_REVIEW_ACTIONS: frozenset({Role.PARTNER, Role.MANAGER}),
 }
 
 
@@ -65,6 +76,7 @@ READ_ONLY_CAPABILITIES = frozenset(
         Capability.VIEW_COMPLETENESS,
         Capability.VIEW_BOARD_REPORT,
         Capability.READ_PLANS,
+        Capability.READ_DEATH_REVIEWS,
     }
 )
 # Roles that never change anything: refused (403) any unsafe method on any guarded view,
