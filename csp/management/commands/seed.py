@@ -2,7 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from csp import seed
-from demodata import demo_returns
+from demodata import demo_death_reviews, demo_returns
 
 
 class Command(BaseCommand):
@@ -10,14 +10,17 @@ class Command(BaseCommand):
         "Load the published 2022/23 Tunbridge Wells plan, agencies, Kent districts and the "
         "strategic assessment's crime table. Safe to run again: it changes nothing the "
         "second time. --demo also creates the demo accounts and demo returns for Q1 to Q3, "
-        "leaving Q4 open (development only)."
+        "leaving Q4 open, and made-up death reviews (development only)."
     )
 
     def add_arguments(self, parser):
         parser.add_argument(
             "--demo",
             action="store_true",
-            help="Also create demo accounts and demo returns (refused when DEBUG is off).",
+            help=(
+                "Also create demo accounts, demo returns and made-up death reviews (refused "
+                "when DEBUG is off)."
+            ),
         )
 
     def handle(self, *args, demo_data=False, **options):
@@ -38,4 +41,9 @@ class Command(BaseCommand):
             returns = demo_returns.create_demo_returns(plan)
             self.stdout.write(
                 f"Demo returns: {len(returns)} created for Q1 to Q3 {plan.label}; Q4 open."
+            )
+            reviews = demo_death_reviews.create_demo_death_reviews(plan)
+            self.stdout.write(
+                f"Demo death reviews: {len(reviews)} created "
+                f"({sum(review.is_published for review in reviews)} published)."
             )
