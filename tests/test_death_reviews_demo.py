@@ -244,3 +244,14 @@ def test_targets_counted_from_today_fall_after_it(demo, today):
             number=number,
         )
         assert action.target_date > today
+
+
+def test_no_death_review_model_is_in_the_django_admin():
+    """The admin shows records without the audit entry every view of a review writes."""
+    from django.contrib import admin
+
+    registered = set(admin.site._registry)
+    assert not registered & set(
+        apps.get_app_config("deathreviews").get_models(include_auto_created=True)
+    )
+    assert registered  # the admin itself is there, so the check above can fail
