@@ -616,7 +616,9 @@ def create_demo_death_reviews(plan: Plan | None = None) -> list[Review]:
             published_on=spec.published_on,
             created_by=manager,
         )
-        save_as(review, manager)
+        recorded = at_office_hours(spec.notified_on)
+        save_as(review, manager, recorded)
+        Review.objects.filter(pk=review.pk).update(created_at=recorded, updated_at=recorded)
         review.panel_members.add(*(users[name] for name in spec.panel if name in users))
         for recommendation_spec in spec.recommendations:
             create_recommendation(
@@ -644,7 +646,8 @@ def create_recommendation(
         scope=spec.scope,
         made_on=spec.made_on,
     )
-    save_as(recommendation, manager)
+    agreed = at_office_hours(spec.made_on)
+    save_as(recommendation, manager, agreed)
     recommendation.owners.add(*(agencies[name] for name in spec.owners))
     recommendation.themes.add(*(themes[name] for name in spec.themes))
     for action_spec in spec.actions:
@@ -659,7 +662,7 @@ def create_recommendation(
             target_date=target,
             evidence_needed=action_spec.evidence_needed,
         )
-        save_as(action, manager)
+        save_as(action, manager, agreed)
         writer = writer_for.get(action_spec.lead, manager)
         for update_spec in action_spec.updates:
             update = create_update(action, update_spec, quarters, writer, manager)
@@ -675,6 +678,7 @@ def create_update(action, spec: DemoUpdate, quarters, writer, manager) -> Progre
     # Written in the fortnight after the quarter ends; reviewed a week later.
     submitted_at = at_office_hours(quarter.end + datetime.timedelta(days=10))
     reviewed_at = at_office_hours(quarter.end + datetime.timedelta(days=17), hour=14)
+    written = submitted_at - datetime.timedelta(days=3)
     update = ProgressUpdate(
         action=action,
         quarter=quarter,
@@ -690,9 +694,8 @@ def create_update(action, spec: DemoUpdate, quarters, writer, manager) -> Progre
     if spec.state in (APPROVED, SENT_BACK):
         update.reviewed_by, update.reviewed_at = manager, reviewed_at
         update.version = 2
-    save_as(update, writer, update.reviewed_at or update.submitted_at)
+    save_as(update, writer, update.reviewed_at or update.submitted_at or written)
     # auto_now stamps both with today; the demo's updates were written in their quarter.
-    written = submitted_at - datetime.timedelta(days=3)
     ProgressUpdate.objects.filter(pk=update.pk).update(
         created_at=written, updated_at=update.reviewed_at or update.submitted_at or written
     )

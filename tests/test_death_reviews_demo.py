@@ -124,6 +124,9 @@ def test_every_closed_action_has_an_approved_update_asking_to_close_with_evidenc
         assert closing.reviewed_by == manager
         assert action.closed_at == closing.reviewed_at
         assert action.closed_by == manager
+        # Its history, in date order, ends with the closing.
+        assert action.history.order_by("history_date").last().closed_at == action.closed_at
+        assert action.history.earliest("history_date").closed_at is None
     # No open action has an approved request to close it.
     assert not ProgressUpdate.objects.filter(
         asks_to_close=True, state=ProgressUpdate.State.APPROVED, action__closed_at__isnull=True
