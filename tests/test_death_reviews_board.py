@@ -214,6 +214,7 @@ def test_query_count_does_not_grow_with_reviews(client, board_member, dr_world, 
         return len(queries)
 
     before = count()
+    assert before <= 12  # the budget in tests/test_query_budgets.py, here with reviews
     theme = Theme.objects.create(partnership=plan.partnership, name="Substance use")
     for index in range(3):
         review = Review.objects.create(
