@@ -4,8 +4,9 @@ Each page has a header (the partnership's board and the paper's date), a footer 
 protective marking the manager chose, and "Page X of Y"). The paper opens with a cover
 block (meeting, date, author, purpose, recommendation, version, marking), then the key
 messages the manager wrote, the returns' summary, a section per priority (RAG counts,
-exceptions, the approved narratives under each action's ref and text), the crime table
-and the recommendation. RAG cells are shaded and worded, never colour alone.
+exceptions, the approved narratives under each action's ref and text), the crime table,
+the death reviews (counts and references; a recommendation's words only once its review is
+published) and the recommendation. RAG cells are shaded and worded, never colour alone.
 """
 
 import datetime
@@ -22,6 +23,7 @@ from actions.models import QuarterlyReturn
 from crimestats.statistics import CrimeRow, Headline
 from csp.exports import Sheet
 from csp.text import printable
+from deathreviews.board import PaperSection
 from priorities.models import Plan, Quarter
 
 from . import downloads
@@ -187,6 +189,47 @@ def _narratives(document, report: PriorityReport) -> None:
             paragraph.add_run(_text(quarterly_return.narrative))
 
 
+def death_reviews_sentence(section: PaperSection) -> str:
+    if not section.reviews:
+        return "No death reviews have been recorded."
+    return (
+        f"{section.reviews:,} death review{'s' if section.reviews != 1 else ''} with "
+        f"{section.recommendations:,} recommendation{'s' if section.recommendations != 1 else ''}; "
+        f"{section.overdue_actions:,} action{'s are' if section.overdue_actions != 1 else ' is'} "
+        "past its target date. Reviews are named by reference only; a recommendation's words "
+        "are given once its review is published."
+    )
+
+
+def _death_reviews(document, section: PaperSection) -> None:
+    """Counts and references; the words only of published reviews' recommendations
+    (deathreviews.board.paper_section chose them)."""
+    document.add_paragraph(death_reviews_sentence(section))
+    if not section.reviews:
+        return
+    by_state, by_status, overdue = section.sheets()
+    document.add_heading("Reviews by state", level=3)
+    _table(document, by_state)
+    document.add_heading("Recommendations by status", level=3)
+    _table(document, by_status)
+    document.add_heading("Overdue actions by lead agency", level=3)
+    if overdue.rows:
+        _table(document, overdue)
+    else:
+        document.add_paragraph("No action is past its target date.")
+    if section.published_overdue:
+        document.add_heading("Overdue recommendations of published reviews", level=3)
+        for item in section.published_overdue:
+            paragraph = document.add_paragraph()
+            paragraph.add_run(
+                _text(
+                    f"{item.review_reference} recommendation {item.number} "
+                    f"(overdue: {', '.join(item.refs)}): "
+                )
+            ).bold = True
+            paragraph.add_run(_text(item.text))
+
+
 def board_paper(
     plan: Plan,
     quarter: Quarter,
@@ -197,6 +240,7 @@ def board_paper(
     crime_year: int | None,
     paper: BoardPaper,
     now: datetime.datetime,
+    death_reviews: PaperSection,
 ) -> bytes:
     """The committee paper for a quarter, with ``paper``'s cover and messages."""
     document = Document()
@@ -291,7 +335,10 @@ def board_paper(
     else:
         document.add_paragraph("No crime figures have been published yet.")
 
-    document.add_heading("5. Recommendation", level=1)
+    document.add_heading("5. Death reviews", level=1)
+    _death_reviews(document, death_reviews)
+
+    document.add_heading("6. Recommendation", level=1)
     document.add_paragraph(_text(paper.recommendation))
 
     buffer = io.BytesIO()

@@ -14,6 +14,7 @@ from csp import cache, exports
 from csp.kept_input import keeps_typed_input, restore
 from csp.permissions import Capability, may, requires
 from csp.querystring import whole_number
+from deathreviews import board as death_review_board
 from priorities.models import Plan
 from priorities.picker import chosen_plan, picker_plans
 from priorities.quarters import chosen_quarter, plan_quarters, previous_quarter
@@ -300,6 +301,7 @@ def _live_paper(request: HttpRequest, plan, quarter, cover: BoardPaper) -> bytes
         crime_year,
         cover,
         timezone.now(),
+        death_review_board.paper_section(today),
     )
 
 
@@ -366,6 +368,7 @@ def quarterly_report(request: HttpRequest) -> HttpResponse:
             "crime_headers": downloads.crime_headers(crime_year) if crime_year else [],
             "today": today,
             "board_paper": board_papers.cover_for(quarter),
+            "death_reviews": death_review_board.paper_section(today),
         },
     )
 

@@ -173,3 +173,32 @@ def may_read_text(user, recommendation: Recommendation) -> bool:
 def log_view(user, what: str, pk: int) -> None:
     """Every view of a death review's record is on the audit log."""
     audit.info("death review %s %s viewed by %s", what, pk, user.get_username())
+
+
+# The board's view (deathreviews/board.py) ------------------------------------------------
+
+
+def reads_board_figures(user) -> bool:
+    """Who reads the counts and states across every review (the board's page, the analysis
+    across reviews): the manager and the board. A partner reads their own agency's
+    recommendations on their actions page, never the partnership's totals."""
+    return bool(
+        user
+        and user.is_authenticated
+        and user.is_active
+        and (user.is_manager or user.is_board_member)
+    )
+
+
+def board_reviews(user):
+    """The reviews whose reference, state and counts this user may see (never their
+    pseudonym or text): every one for the manager and the board, none for anyone else."""
+    return Review.objects.all() if reads_board_figures(user) else Review.objects.none()
+
+
+def readable_by_the_board(recommendations):
+    """Of these recommendations, those whose text every board member may read: the board's
+    branch of RecommendationQuerySet.visible_to (once the review is published). For what the
+    whole board reads whoever prints it (the board paper, frozen when the manager issues
+    it), where visible_to(user) would answer for the manager who issues it."""
+    return recommendations.filter(review__in=Review.objects.published())

@@ -222,6 +222,12 @@ ACCESS = {
     # (nothing written yet: a message, 302); the board downloads it from quarterly_report.
     "board_paper": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 200, 403, 200)),
     "board_paper_issue": row(signed_in(405), (L, 403, 403, 302, 403, 302)),
+    # Death reviews across reviews (deathreviews/board_views.py): the board's page and the
+    # analysis are the manager's and the board's (a partner reads their agency's own
+    # recommendations elsewhere: 403 here); the Commissioner's download is the manager's.
+    "death_review_board": row((L, 403, 403, 200, 200, 200), signed_in(405)),
+    "death_review_analysis": row((L, 403, 403, 200, 200, 200), signed_in(405)),
+    "death_review_download": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 405, 403, 405)),
     # Crime statistics: everyone reads; the manager enters and imports.
     "crime_type_detail": row(
         signed_in(200), signed_in(405), lambda world: {"pk": world.crime_type.pk}

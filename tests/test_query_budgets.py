@@ -107,8 +107,19 @@ PAGES = {
     # 3: when each agency was last reminded, and which have someone to remind.
     "completeness: manager": Page("completeness", "manager", url("completeness"), 16),
     "completeness: board": Page("completeness", "board", url("completeness"), 13),
-    "quarterly report: manager": Page("quarterly_report", "manager", url("quarterly_report"), 24),
-    "quarterly report: board": Page("quarterly_report", "board", url("quarterly_report"), 24),
+    # 3 of them: the death reviews section (reviews, recommendations, actions).
+    "quarterly report: manager": Page("quarterly_report", "manager", url("quarterly_report"), 27),
+    "quarterly report: board": Page("quarterly_report", "board", url("quarterly_report"), 27),
+    # Death reviews across reviews (deathreviews/board.py): reviews, recommendations and
+    # their actions; the analysis also their themes and owners.
+    "death reviews: board": Page("death_review_board", "board", url("death_review_board"), 20),
+    "death reviews: manager": Page("death_review_board", "manager", url("death_review_board"), 20),
+    "death review analysis: board": Page(
+        "death_review_analysis", "board", url("death_review_analysis"), 20
+    ),
+    "death review analysis: manager": Page(
+        "death_review_analysis", "manager", url("death_review_analysis"), 20
+    ),
     "plan: partner": Page("plan", "lookahead", url("plan"), 15),
     "plan: manager": Page("plan", "manager", url("plan"), 15),
     "plan: board": Page("plan", "board", url("plan"), 15),

@@ -23,6 +23,12 @@ const COLOURS = {
   received: "#1a65a6",
   approved: "#4c2c92",
   missing: "#505a5f",
+  // Death review recommendations by status (deathreviews/board.py): status colours, as
+  // their tags on the page, never RAG's.
+  status_implemented: "#1a65a6",
+  status_in_progress: "#4c2c92",
+  status_overdue: "#d53880",
+  status_no_actions: "#505a5f",
 };
 // For series without a colour of their own (metrics on the priority page).
 const PALETTE = ["#1a65a6", "#d53880", "#0f7a52", "#f47738", "#4c2c92", "#505a5f"];
