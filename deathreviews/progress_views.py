@@ -209,8 +209,8 @@ def death_review_update_send_back(request: HttpRequest, pk: int) -> HttpResponse
     )
 
 
-@require_safe
 @requires(Capability.MANAGE_DEATH_REVIEWS)
+@require_safe
 def death_review_updates(request: HttpRequest) -> HttpResponse:
     """The manager's queue: submitted updates, oldest first."""
     waiting = list(
