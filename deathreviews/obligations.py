@@ -85,8 +85,9 @@ def owed_updates(quarter: Quarter | None, agencies=None) -> list[OwedUpdate]:
 
 
 def outstanding_count(quarter: Quarter | None, agency) -> int:
-    """How many updates the agency has still to submit for the quarter (for reminders)."""
-    if quarter is None:
+    """How many updates the agency has still to submit for the quarter, for a reminder
+    about that quarter's returns: none unless it is the quarter updates are written for."""
+    if quarter is None or quarter != update_quarter(plan_quarters(quarter.plan)):
         return 0
     return sum(1 for row in owed_updates(quarter, [agency]) if row.outstanding)
 

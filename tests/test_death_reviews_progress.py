@@ -13,7 +13,12 @@ from post_office.models import Email
 from actions.models import Agency
 from deathreviews import progress
 from deathreviews.models import ProgressUpdate, Recommendation, Review, ReviewAction, UpdateEvidence
-from deathreviews.obligations import current_update_quarter, owed_updates, update_quarter
+from deathreviews.obligations import (
+    current_update_quarter,
+    outstanding_count,
+    owed_updates,
+    update_quarter,
+)
 from priorities.models import Quarter
 
 from .files import MINIMAL_PDF
@@ -398,3 +403,49 @@ def test_a_partner_cannot_approve(q4, action, davss_user):
     update = write(davss_user, action, q4)
     with pytest.raises(progress.ProgressError, match="Only the community safety manager"):
         progress.approve_update(davss_user, update, seen_version=None)
+
+
+# Reminders and completeness -----------------------------------------------------------------
+
+
+def test_the_reminder_counts_the_owed_updates_and_quotes_no_review_text(
+    client, q4, action, davss_user, manager
+):
+    client.force_login(manager)
+    response = client.post(
+        reverse("send_reminder"), {"agency": action.lead_agency.pk, "quarter": q4.pk}
+    )
+    assert response.status_code == 302
+    (sent,) = deliver_queued_mail()
+    assert "also owes 1 update on death review actions for Q4 2022/23" in sent.body
+    assert action.text not in sent.body and RECOMMENDATION not in sent.body
+    assert "DARDR" not in sent.body and PSEUDONYM not in sent.body
+
+
+def test_a_reminder_counts_updates_only_for_the_quarter_they_are_written_for(
+    plan, q4, action, davss, davss_user
+):
+    q3 = Quarter.objects.get(plan=plan, number=3)
+    assert outstanding_count(q4, davss) == 1
+    assert outstanding_count(q3, davss) == 0
+    write(davss_user, action, q4)
+    assert outstanding_count(q4, davss) == 0
+
+
+def test_completeness_shows_overdue_actions_by_agency_refs_for_the_manager_only(
+    client, q4, action, manager, board_member
+):
+    client.force_login(manager)
+    html = client.get(reverse("completeness")).content.decode()
+    section = html[html.index('id="overdue-death-review-actions"') :]
+    section = section[: section.index("</table>")]
+    assert "DAVSS" in section and "DARDR 2025/07 1.1" in section
+    assert "Kent Police" not in section  # its action is not yet due
+    assert action.text not in html and RECOMMENDATION not in html
+
+    client.force_login(board_member)
+    html = client.get(reverse("completeness")).content.decode()
+    section = html[html.index('id="overdue-death-review-actions"') :]
+    section = section[: section.index("</table>")]
+    assert "DAVSS" in section and ">1<" in section
+    assert "DARDR" not in section and action.text not in html
