@@ -7,6 +7,8 @@ import logging
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from post_office.models import Email
 
@@ -449,3 +451,41 @@ def test_completeness_shows_overdue_actions_by_agency_refs_for_the_manager_only(
     section = section[: section.index("</table>")]
     assert "DAVSS" in section and ">1<" in section
     assert "DARDR" not in section and action.text not in html
+
+
+# Query counts -------------------------------------------------------------------------------
+
+
+def more_actions(action, numbers, davss_user, quarter) -> None:
+    """More DAVSS actions on the same recommendation, each with a submitted update."""
+    for number in numbers:
+        extra = ReviewAction.objects.create(
+            recommendation=action.recommendation,
+            number=number,
+            text=f"Action number {number}.",
+            lead_agency=action.lead_agency,
+            target_date=datetime.date(2025, 1, 1),
+            evidence_needed="Records.",
+        )
+        write(davss_user, extra, quarter, uploads=[pdf()])
+
+
+@pytest.mark.parametrize(
+    "who, address", [("davss_user", "home"), ("manager", "death_review_updates")]
+)
+def test_query_counts_do_not_grow_with_actions_and_updates(
+    client, request, q4, action, davss_user, who, address
+):
+    client.force_login(request.getfixturevalue(who))
+    more_actions(action, [2], davss_user, q4)
+    client.get(reverse(address))  # warm up: the session, content types
+    with CaptureQueriesContext(connection) as few:
+        small = client.get(reverse(address)).content
+    more_actions(action, range(3, 10), davss_user, q4)
+    with CaptureQueriesContext(connection) as many:
+        large = client.get(reverse(address)).content
+    assert large.count(b"Action number") or large.count(b"update from") > small.count(
+        b"update from"
+    )
+    assert len(large) > len(small)
+    assert len(many) == len(few)
