@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
 from actions.forms import ApproveForm, ReasonForm
+from csp.kept_input import keeps_typed_input, restore
 from csp.permissions import Capability, may, requires
 from review import evidence as files
 
@@ -43,6 +44,7 @@ def _earlier(user, action, but=None) -> list[ProgressUpdate]:
     return list(updates)
 
 
+@keeps_typed_input()
 @requires(Capability.REPORT_DEATH_REVIEW_ACTIONS)
 def death_review_update(request: HttpRequest, pk: int) -> HttpResponse:
     """Write (or change) this quarter's update on an action the user's agency leads: save a
@@ -99,7 +101,13 @@ def death_review_update(request: HttpRequest, pk: int) -> HttpResponse:
                 )
                 return redirect("death_review_update_detail", saved.pk)
     else:
-        form = UpdateForm(initial=UpdateForm.initial_from(existing))
+        # What was typed as the session ended comes back once signed in (files cannot).
+        kept = restore(request)
+        form = (
+            UpdateForm(kept, attached=len(attached))
+            if kept is not None
+            else UpdateForm(initial=UpdateForm.initial_from(existing))
+        )
     return render(
         request,
         "deathreviews/progress_form.html",

@@ -489,3 +489,29 @@ def test_query_counts_do_not_grow_with_actions_and_updates(
     )
     assert len(large) > len(small)
     assert len(many) == len(few)
+
+
+def test_progress_typed_as_the_session_ended_comes_back_after_signing_in(
+    client, q4, action, davss_user
+):
+    from django.contrib.sessions.models import Session
+
+    from .factories import PASSWORD
+    from .test_nothing_typed_is_lost import next_url
+
+    address = reverse("death_review_update", args=[action.pk])
+    client.force_login(davss_user)
+    assert client.get(address).status_code == 200
+    Session.objects.all().delete()
+    back = next_url(
+        client.post(address, {"progress": "Typed for an hour.", "version": "0", "save": "1"})
+    )
+    assert back.startswith(f"{address}?kept=")
+    assert not ProgressUpdate.objects.exists()
+    response = client.post(
+        reverse("login"),
+        {"username": davss_user.username, "password": PASSWORD, "next": back},
+        follow=True,
+    )
+    assert "Typed for an hour." in response.content.decode()
+    assert not ProgressUpdate.objects.exists()
