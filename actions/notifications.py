@@ -56,7 +56,10 @@ def return_sent_back(quarterly_return) -> int:
     )
 
 
-def reminder(agency, quarter, actions, stage) -> int:
+def reminder(agency, quarter, actions, stage, death_review_updates: int = 0) -> int:
+    """``death_review_updates``: how many death review updates the agency still owes for
+    the quarter (the caller asks deathreviews; this app sits below it). Only the count and
+    a link: e-mail is less safe than the app, so no review's words."""
     overdue = stage == "overdue"
     subject = (
         f"Overdue: {len(actions)} return{'s' if len(actions) != 1 else ''} for {quarter.label}"
@@ -72,6 +75,7 @@ def reminder(agency, quarter, actions, stage) -> int:
             "quarter": quarter,
             "actions": actions,
             "overdue": overdue,
+            "death_review_updates": death_review_updates,
             "url": reverse("home"),
         },
     )

@@ -14,8 +14,9 @@ from crimestats import statistics
 from csp import cache, kept_input, outbox
 from csp.permissions import Capability, public, requires
 from dashboard import summaries
+from deathreviews import obligations as death_review_obligations
 from priorities.picker import chosen_plan
-from priorities.quarters import plan_quarters, previous_quarter, reporting_quarter
+from priorities.quarters import open_for_entry, plan_quarters, previous_quarter, reporting_quarter
 from review.models import FollowUp
 
 EARLIER_PER_PAGE = 50
@@ -45,7 +46,7 @@ def home(request: HttpRequest) -> HttpResponse:
     if user.is_partner:
         agencies = list(user.agencies.order_by("name"))
         quarters = list(plan.quarters.select_related("plan")) if plan else []
-        open_quarters = [quarter for quarter in quarters if quarter.is_open]
+        open_quarters = open_for_entry(quarters)
         context["agencies"] = agencies
         context["open_quarters"] = open_quarters
         context["open_quarters_label"] = " and ".join(q.label for q in open_quarters)
@@ -55,6 +56,7 @@ def home(request: HttpRequest) -> HttpResponse:
         rows.sort(key=lambda row: -row.quarter.number)
         context["owed"] = [row for row in rows if row.required]
         context["contributions"] = [row for row in rows if row.optional]
+        context["death_reviews"] = death_review_obligations.partner_home(agencies, open_quarters)
         # First on the page: what the manager sent back, with the reason, while it can be
         # corrected (in a closed quarter, until resubmitted).
         context["to_correct"] = list(
@@ -118,6 +120,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["awaiting_review"] = (
             QuarterlyReturn.objects.visible_to(user).awaiting_review().count()
         )
+        context["death_review_updates_waiting"] = death_review_obligations.waiting_for_review()
     return render(request, f"home/{user.role}.html", context)
 
 

@@ -15,6 +15,7 @@ from csp.kept_input import keeps_typed_input, restore
 from csp.permissions import Capability, may, requires
 from csp.querystring import whole_number
 from deathreviews import board as death_review_board
+from deathreviews import obligations as death_review_obligations
 from priorities.models import Plan
 from priorities.picker import chosen_plan, picker_plans
 from priorities.quarters import chosen_quarter, plan_quarters, previous_quarter
@@ -198,6 +199,7 @@ def completeness(request: HttpRequest) -> HttpResponse:
             "may_remind": may_remind,
             "rate_rows": [(rate, reminders.get(rate.agency.pk)) for rate in grid.agencies],
             "shown": shown,
+            "death_review_overdue": death_review_obligations.overdue_by_agency(today),
             "totals": {
                 name: sum(getattr(rate, name) for rate in grid.agencies)
                 for name in ("expected", "received", "on_time", "late", "missing")
@@ -240,7 +242,13 @@ def send_reminder(request: HttpRequest) -> HttpResponse:
             {"agency": agency, "quarter": quarter, "status": status, "back": back},
         )
     stage = "overdue" if summaries.is_past_due(quarter, timezone.localdate()) else "due_soon"
-    sent = notifications.reminder(agency, quarter, actions, stage)
+    sent = notifications.reminder(
+        agency,
+        quarter,
+        actions,
+        stage,
+        death_review_updates=death_review_obligations.outstanding_count(quarter, agency),
+    )
     if not sent:
         messages.error(request, f"The reminder to {agency.name} could not be sent.")
         return redirect(back)

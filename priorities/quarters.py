@@ -27,6 +27,12 @@ def reporting_quarter(quarters: list[Quarter]) -> Quarter | None:
     return next((quarter for quarter in quarters if quarter.is_open), quarters[0])
 
 
+def open_for_entry(quarters: list[Quarter]) -> list[Quarter]:
+    """The quarters returns are being entered for: those the manager has opened (the
+    partner home lists what is owed in each, newest first)."""
+    return [quarter for quarter in quarters if quarter.is_open]
+
+
 def chosen_quarter(quarters: list[Quarter], raw: str | None) -> Quarter | None:
     """The quarter asked for by number (?quarter=3); anything else, the reporting quarter."""
     by_number = {quarter.number: quarter for quarter in quarters}

@@ -7,11 +7,15 @@ compression ratios from the archive's own directory, before anything is unpacked
 macro-enabled one) and that part must be there.
 """
 
+import hashlib
 import re
 import unicodedata
+import uuid
+from dataclasses import dataclass
 from pathlib import PurePath
 
 from django.conf import settings
+from django.core.files.storage import storages
 
 from crimestats.sources.files import UNREADABLE, Refused, Upload, megabytes, open_zip
 
@@ -105,3 +109,40 @@ def safe_name(original: str, kind: str) -> str:
     stem = re.sub(r"[^A-Za-z0-9 ._-]+", "_", stem)
     stem = re.sub(r"\s+", " ", stem).strip(" ._")[:150] or "evidence"
     return f"{stem}.{EXTENSIONS[kind]}"
+
+
+def evidence_storage():
+    return storages["evidence"]
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """An uploaded file once checked and kept: what an evidence row records of it."""
+
+    name: str  # the safe name offered on download
+    kind: str
+    size: int
+    sha256: str
+    stored_name: str
+
+
+def store(uploaded, folder: str) -> StoredFile:
+    """Check an uploaded file by its content (Refused, with a message for the user, when it
+    is not evidence) and keep it in the evidence store under a name of our own in `folder`:
+    nothing the user typed reaches a path in the storage. Every evidence upload (a return's,
+    a death review update's) goes through here."""
+    kind = identify(Upload(name=uploaded.name, stream=uploaded, size=uploaded.size))
+    digest = hashlib.sha256()
+    for chunk in uploaded.chunks():
+        digest.update(chunk)
+    uploaded.seek(0)
+    stored_name = evidence_storage().save(
+        f"{folder}/{uuid.uuid4().hex}.{EXTENSIONS[kind]}", uploaded
+    )
+    return StoredFile(
+        name=safe_name(uploaded.name, kind),
+        kind=kind,
+        size=uploaded.size,
+        sha256=digest.hexdigest(),
+        stored_name=stored_name,
+    )

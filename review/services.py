@@ -5,19 +5,16 @@ ReturnError with a message for the user when something cannot happen, a line in 
 log, the e-mail queued in the same transaction.
 """
 
-import hashlib
 import logging
-import uuid
 
 from django.conf import settings
-from django.core.files.storage import storages
 from django.db import transaction
 from django.utils import timezone
 
 from actions import services as return_services
 from actions.models import QuarterlyReturn
 from actions.services import ReturnError
-from crimestats.sources.files import Refused, Upload
+from crimestats.sources.files import Refused
 from csp import permissions
 
 from . import evidence as files
@@ -28,7 +25,7 @@ audit = logging.getLogger("csp.audit")
 
 
 def evidence_storage():
-    return storages["evidence"]
+    return files.evidence_storage()
 
 
 def may_converse(user, quarterly_return) -> bool:
@@ -118,27 +115,18 @@ def attach_evidence(user, quarterly_return, uploaded, description: str = "") -> 
             f"This return already has {settings.EVIDENCE_MAX_FILES} files, the most it may "
             "have. Remove one to add another."
         )
-    upload = Upload(name=uploaded.name, stream=uploaded, size=uploaded.size)
     try:
-        kind = files.identify(upload)
+        stored = files.store(uploaded, f"returns/{current.pk}")
     except Refused as error:
         raise ReturnError(str(error)) from error
-    digest = hashlib.sha256()
-    for chunk in uploaded.chunks():
-        digest.update(chunk)
-    uploaded.seek(0)
-    # A name of our own: nothing the user typed reaches a path in the storage.
-    stored_name = evidence_storage().save(
-        f"returns/{current.pk}/{uuid.uuid4().hex}.{files.EXTENSIONS[kind]}", uploaded
-    )
     attached = Evidence.objects.create(
         quarterly_return=current,
-        name=files.safe_name(uploaded.name, kind),
+        name=stored.name,
         description=description.strip(),
-        kind=kind,
-        size=uploaded.size,
-        sha256=digest.hexdigest(),
-        stored_name=stored_name,
+        kind=stored.kind,
+        size=stored.size,
+        sha256=stored.sha256,
+        stored_name=stored.stored_name,
         uploaded_by=user,
     )
     audit.info(
@@ -146,7 +134,7 @@ def attach_evidence(user, quarterly_return, uploaded, description: str = "") -> 
         current.pk,
         attached.pk,
         user.username,
-        kind,
+        attached.kind,
         attached.size,
         attached.sha256,
     )

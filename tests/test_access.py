@@ -31,9 +31,17 @@ from actions import services
 from actions.models import Action, Agency, Metric, QuarterlyReturn
 from crimestats.models import CrimeType, PendingImport, Source, SourceCategory
 from crimestats.sources.parsed import Parsed
-from deathreviews.models import ProgressUpdate, Recommendation, Review, ReviewAction, Theme
+from deathreviews.models import (
+    ProgressUpdate,
+    Recommendation,
+    Review,
+    ReviewAction,
+    Theme,
+    UpdateEvidence,
+)
 from people import services as people_services
 from priorities.models import Plan, PlanImport, Priority, Quarter
+from review import evidence as evidence_files
 from review import services as review_services
 
 from .factories import AgencyFactory, UserFactory
@@ -482,6 +490,36 @@ ACCESS = {
         (L, 403, 403, 302, 403, 302),
         lambda world: {"pk": world.source_category.pk},
     ),
+    # Death reviews: agencies' progress on actions (deathreviews/progress_urls.py). DAVSS's
+    # update for Q4 is submitted, so its form sends DAVSS and the manager to the update
+    # (302); Kent Police's partner is out of scope (404); the board writes none (403) and
+    # reads no update or its files (404).
+    "death_review_update": row(
+        (L, 302, 404, 302, 403, 302),
+        (L, 302, 404, 302, 403, 302),
+        lambda world: {"pk": world.review_action.pk},
+    ),
+    "death_review_update_detail": row(
+        (L, 200, 404, 200, 404, 200),
+        signed_in(405),
+        lambda world: {"pk": world.progress_update.pk},
+    ),
+    "death_review_update_evidence": row(
+        (L, 200, 404, 200, 404, 200),
+        signed_in(405),
+        lambda world: {"pk": world.update_evidence.pk},
+    ),
+    "death_review_updates": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 405, 403, 405)),
+    "death_review_update_approve": row(
+        signed_in(405),
+        (L, 403, 403, 302, 403, 302),
+        lambda world: {"pk": world.progress_update.pk},
+    ),
+    "death_review_update_send_back": row(  # POSTed without a reason: the page, its error
+        signed_in(405),
+        (L, 403, 403, 200, 403, 200),
+        lambda world: {"pk": world.progress_update.pk},
+    ),
 }
 
 # Django's own account views: they carry no ``access_rule`` of ours.
@@ -646,12 +684,23 @@ def death_review_world(partnership, davss, q4, davss_user) -> dict:
         submitted_by=davss_user,
         submitted_at=timezone.now(),
     )
+    stored = evidence_files.store(SimpleUploadedFile("attendance.pdf", MINIMAL_PDF), "dr")
+    update_evidence = UpdateEvidence.objects.create(
+        update=progress_update,
+        name=stored.name,
+        kind=stored.kind,
+        size=stored.size,
+        sha256=stored.sha256,
+        stored_name=stored.stored_name,
+        uploaded_by=davss_user,
+    )
     return {
         "death_review": death_review,
         "theme": theme,
         "recommendation": recommendation,
         "review_action": review_action,
         "progress_update": progress_update,
+        "update_evidence": update_evidence,
     }
 
 

@@ -92,21 +92,25 @@ def action(o: Objects) -> int:
 # read the user, and the savepoint, update and release of SESSION_SAVE_EVERY_REQUEST),
 # and 1 on the partnership for the header (csp.context_processors).
 PAGES = {
-    # 1: returns to correct; 1: figures the manager marked for follow-up.
-    "home: partner": Page("home", "davss", url("home"), 24),
-    "home: manager": Page("home", "manager", url("home"), 17),
+    # 1: returns to correct; 1: figures the manager marked for follow-up; 2: the death
+    # review actions DAVSS leads and this quarter's updates on them.
+    "home: partner": Page("home", "davss", url("home"), 26),
+    # 1: death review updates waiting for review.
+    "home: manager": Page("home", "manager", url("home"), 18),
     # 3: the board's picture of the reporting quarter and the one before, and its exceptions.
     "home: board": Page("home", "board", url("home"), 15),
     "dashboard: partner": Page("dashboard", "davss", url("dashboard"), 20),
     "dashboard: manager": Page("dashboard", "manager", url("dashboard"), 20),
     "dashboard: board": Page("dashboard", "board", url("dashboard"), 20),
     "review queue": Page("review_queue", "manager", url("review_queue"), 14),
+    "death review updates": Page("death_review_updates", "manager", url("death_review_updates"), 7),
     # 2: the actions' reporting agencies, for the reopen form.
     "quarters": Page("quarter_list", "manager", url("quarter_list"), 16),
     "outgoing e-mail": Page("outgoing_mail", "manager", url("outgoing_mail"), 9),
-    # 3: when each agency was last reminded, and which have someone to remind.
-    "completeness: manager": Page("completeness", "manager", url("completeness"), 16),
-    "completeness: board": Page("completeness", "board", url("completeness"), 13),
+    # 3: when each agency was last reminded, and which have someone to remind; 1 more:
+    # the overdue death review actions.
+    "completeness: manager": Page("completeness", "manager", url("completeness"), 17),
+    "completeness: board": Page("completeness", "board", url("completeness"), 14),
     # 3 of them: the death reviews section (reviews, recommendations, actions).
     "quarterly report: manager": Page("quarterly_report", "manager", url("quarterly_report"), 27),
     "quarterly report: board": Page("quarterly_report", "board", url("quarterly_report"), 27),
