@@ -14,6 +14,7 @@ from crimestats import statistics
 from csp import cache, kept_input, outbox
 from csp.permissions import Capability, public, requires
 from dashboard import summaries
+from deathreviews import home as death_reviews
 from priorities.picker import chosen_plan
 from priorities.quarters import plan_quarters, previous_quarter, reporting_quarter
 from review.models import FollowUp
@@ -118,6 +119,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["awaiting_review"] = (
             QuarterlyReturn.objects.visible_to(user).awaiting_review().count()
         )
+        context["death_reviews_overdue"] = death_reviews.manager_summary(timezone.localdate())
     return render(request, f"home/{user.role}.html", context)
 
 
