@@ -19,11 +19,13 @@ def may_see_death_reviews(user) -> bool:
         return False
     if not user.is_partner:
         return True
-    from deathreviews.models import Review
+    if not hasattr(user, "_reaches_death_reviews"):  # once a request, however many renders
+        from deathreviews.models import Review
 
-    return Review.objects.filter(
-        Q(panel_members=user) | Q(recommendations__owners__members=user)
-    ).exists()
+        user._reaches_death_reviews = Review.objects.filter(
+            Q(panel_members=user) | Q(recommendations__owners__members=user)
+        ).exists()
+    return user._reaches_death_reviews
 
 
 def navigation(request):
