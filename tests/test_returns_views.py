@@ -301,8 +301,9 @@ def many_returns(plan: Plan, davss: Agency, count: int, skip: int) -> list[Quart
     )
 
 
-# 1 paging the earlier returns, 1 who owes what, 1 returns to correct, 1 figures to follow up.
-PARTNER_HOME_BUDGET = 24
+# 1 paging the earlier returns, 1 who owes what, 1 returns to correct, 1 figures to follow up,
+# 1 whether Death reviews is in the partner's navigation.
+PARTNER_HOME_BUDGET = 25
 
 
 @pytest.mark.django_db
