@@ -57,6 +57,13 @@ def test_the_manager_records_a_review_and_no_page_scrolls_sideways(
     assert page.get_by_role("cell", name="1.1", exact=True).is_visible()
     axe(page)
 
+    page.goto("/death-reviews/themes/")
+    page.get_by_role("button", name="Retire Housing").click()
+    assert page.get_by_text("Theme Housing retired.").is_visible()
+    page.get_by_role("button", name="Restore Housing").click()
+    assert page.get_by_text("Theme Housing restored.").is_visible()
+    axe(page)
+
     folder = artifacts / "death-reviews"
     folder.mkdir(exist_ok=True)
     pages = {
