@@ -164,6 +164,8 @@ def death_review_add(request: HttpRequest) -> HttpResponse:
 @requires(Capability.MANAGE_DEATH_REVIEWS)
 def death_review_edit(request: HttpRequest, pk: int) -> HttpResponse:
     review = get_object_or_404(Review, pk=pk)
+    if request.method != "POST":  # the form shows the record: a view like any other
+        rules.log_view(request.user, "review", review.pk)
     form = ReviewForm(_posted(request), review=review, initial=ReviewForm.initial_for(review))
     if request.method == "POST" and form.is_valid():
         try:
@@ -231,6 +233,8 @@ def _has_updates(actions) -> bool:
 def death_review_recommendation_edit(request: HttpRequest, pk: int) -> HttpResponse:
     recommendation = get_object_or_404(Recommendation.objects.select_related("review"), pk=pk)
     review = recommendation.review
+    if request.method != "POST":
+        rules.log_view(request.user, "recommendation", recommendation.pk)
     form = RecommendationForm(
         _posted(request),
         review=review,

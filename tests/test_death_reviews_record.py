@@ -555,6 +555,20 @@ def test_every_view_of_the_record_is_logged(client, record, manager, davss_user,
 
 
 @pytest.mark.django_db
+def test_the_manager_s_forms_showing_the_record_are_logged(client, record, manager, caplog):
+    the_review, recommendation, _ = record
+    client.force_login(manager)
+    with caplog.at_level(logging.INFO, logger="csp.audit"):
+        client.get(reverse("death_review_edit", args=[the_review.pk]))
+        client.get(reverse("death_review_recommendation_edit", args=[recommendation.pk]))
+    viewed = [r.getMessage() for r in caplog.records if "viewed by" in r.getMessage()]
+    assert viewed == [
+        f"death review review {the_review.pk} viewed by manager",
+        f"death review recommendation {recommendation.pk} viewed by manager",
+    ]
+
+
+@pytest.mark.django_db
 def test_the_review_page_shows_steps_recommendations_and_actions(client, record, manager):
     the_review, _, _ = record
     client.force_login(manager)
