@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject, lazy
 
@@ -8,6 +9,23 @@ from priorities.models import Partnership
 # What the service is called on every page (the header, titles, sign-in): its name, not the
 # repository's.
 SERVICE_NAME = "Community safety plan"
+
+
+def may_see_death_reviews(user) -> bool:
+    """Whoever reaches a page under Death reviews: the manager, the board (counts and
+    states), and a partner on a review's panel or whose agency owns a recommendation (one
+    query, partners only)."""
+    if not may(user, Capability.READ_DEATH_REVIEWS):
+        return False
+    if not user.is_partner:
+        return True
+    if not hasattr(user, "_reaches_death_reviews"):  # once a request, however many renders
+        from deathreviews.models import Review
+
+        user._reaches_death_reviews = Review.objects.filter(
+            Q(panel_members=user) | Q(recommendations__owners__members=user)
+        ).exists()
+    return user._reaches_death_reviews
 
 
 def navigation(request):
@@ -37,6 +55,8 @@ def navigation(request):
         items.append(("People", "user_list"))
     if may(user, Capability.READ_PLANS):
         items.append(("Plans", "plan_list"))
+    if may_see_death_reviews(user):
+        items.append(("Death reviews", "death_review_list"))
     if may(user, Capability.READ_PLAN):
         items += [
             ("Action plan", "plan"),

@@ -14,6 +14,7 @@ from crimestats import statistics
 from csp import cache, kept_input, outbox
 from csp.permissions import Capability, public, requires
 from dashboard import summaries
+from deathreviews import home as death_reviews
 from deathreviews import obligations as death_review_obligations
 from priorities.picker import chosen_plan
 from priorities.quarters import open_for_entry, plan_quarters, previous_quarter, reporting_quarter
@@ -121,6 +122,7 @@ def home(request: HttpRequest) -> HttpResponse:
             QuarterlyReturn.objects.visible_to(user).awaiting_review().count()
         )
         context["death_review_updates_waiting"] = death_review_obligations.waiting_for_review()
+        context["death_reviews_overdue"] = death_reviews.manager_summary(timezone.localdate())
     return render(request, f"home/{user.role}.html", context)
 
 

@@ -25,6 +25,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from actions.models import Agency
+from deathreviews import services
 from deathreviews.models import (
     ProgressUpdate,
     Recommendation,
@@ -39,19 +40,9 @@ from review.services import evidence_storage
 
 from .demo_returns import DEMO_ACCOUNTS, demo_plan
 
-# The themes a partnership starts with; the manager keeps the list.
-DEFAULT_THEMES = (
-    "Coercive control",
-    "MARAC",
-    "Substance use",
-    "Mental health",
-    "Information sharing",
-    "Training and awareness",
-    "Risk assessment",
-    "Housing",
-    "Children and young people",
-    "Older people",
-)
+# The themes a partnership starts with (one list: deathreviews.services, which `seed` loads).
+DEFAULT_THEMES = services.DEFAULT_THEMES
+
 
 DRAFT = ProgressUpdate.State.DRAFT
 SUBMITTED = ProgressUpdate.State.SUBMITTED

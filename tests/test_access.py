@@ -520,6 +520,60 @@ ACCESS = {
         (L, 403, 403, 200, 403, 200),
         lambda world: {"pk": world.progress_update.pk},
     ),
+    # Death reviews: the record (deathreviews/manage_urls.py). The world's review has no
+    # panel members, so only the manager reads it: DAVSS owns its recommendation, yet reads
+    # that through its own pages, and the board sees counts; everyone else is told so.
+    "death_review_list": row(signed_in(200), signed_in(405)),
+    "death_review_detail": row(
+        (L, 404, 404, 200, 404, 200), signed_in(405), lambda world: {"pk": world.death_review.pk}
+    ),
+    # The manager's forms, POSTed empty: the form with its errors.
+    "death_review_add": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 200, 403, 200)),
+    "death_review_edit": row(
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 200, 403, 200),
+        lambda world: {"pk": world.death_review.pk},
+    ),
+    "death_review_recommendation_add": row(
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 200, 403, 200),
+        lambda world: {"pk": world.death_review.pk},
+    ),
+    "death_review_recommendation_edit": row(
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 200, 403, 200),
+        lambda world: {"pk": world.recommendation.pk},
+    ),
+    # Its action has an update, so deleting is refused with a message (back to the review).
+    "death_review_recommendation_delete": row(
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 302, 403, 302),
+        lambda world: {"pk": world.recommendation.pk},
+    ),
+    "death_review_action_add": row(
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 200, 403, 200),
+        lambda world: {"pk": world.recommendation.pk},
+    ),
+    "death_review_action_edit": row(
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 200, 403, 200),
+        lambda world: {"pk": world.review_action.pk},
+    ),
+    "death_review_action_delete": row(
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 302, 403, 302),
+        lambda world: {"pk": world.review_action.pk},
+    ),
+    "death_review_themes": row((L, 403, 403, 200, 403, 200), (L, 403, 403, 200, 403, 200)),
+    "death_review_theme_edit": row(
+        (L, 403, 403, 200, 403, 200),
+        (L, 403, 403, 200, 403, 200),
+        lambda world: {"pk": world.theme.pk},
+    ),
+    "death_review_theme_retire": row(
+        signed_in(405), (L, 403, 403, 302, 403, 302), lambda world: {"pk": world.theme.pk}
+    ),
 }
 
 # Django's own account views: they carry no ``access_rule`` of ours.

@@ -123,6 +123,24 @@ def crime_year_fields(world) -> list[str]:
     return ["seen", *(f"count_{pk}" for pk in ids), *(f"position_{pk}" for pk in ids)]
 
 
+def review_fields(world) -> list[str]:
+    return [
+        "reference",
+        "pseudonym",
+        "notified_on",
+        "decision",
+        "decision_on",
+        "decision_reason",
+        "panel_convened_on",
+        "sent_to_qa_panel_on",
+        "qa_outcome",
+        "qa_outcome_on",
+        "sent_to_commissioner_on",
+        "published_on",
+        "panel_members",
+    ]
+
+
 # form: (role, URL, field names); a role of None is an anonymous visitor.
 FORMS = {
     "return form, partner": ("davss", return_edit, return_form_fields),
@@ -240,6 +258,28 @@ FORMS = {
         lambda world: reverse("crime_source_confirm", args=[world.pending_import.pk]),
         lambda world: ["seen"],
     ),
+    # Death reviews: the record (deathreviews/forms.py).
+    "record a death review": ("manager", lambda world: reverse("death_review_add"), review_fields),
+    "change a death review": (
+        "manager",
+        lambda world: reverse("death_review_edit", args=[world.death_review.pk]),
+        review_fields,
+    ),
+    "add a recommendation": (
+        "manager",
+        lambda world: reverse("death_review_recommendation_add", args=[world.death_review.pk]),
+        lambda world: ["number", "text", "scope", "made_on", "owners", "themes"],
+    ),
+    "change a death review action": (
+        "manager",
+        lambda world: reverse("death_review_action_edit", args=[world.review_action.pk]),
+        lambda world: ["number", "text", "lead_agency", "target_date", "evidence_needed"],
+    ),
+    "add a theme": (
+        "manager",
+        lambda world: reverse("death_review_themes"),
+        lambda world: ["name"],
+    ),
 }
 
 
@@ -259,6 +299,12 @@ def real_ids(world) -> list[str]:
         "partner",
         "voluntary",
         str(world.spare.pk),
+        "hold",
+        "not_hold",
+        "accepted",
+        "2025-02-03",
+        str(world.theme.pk),
+        str(world.davss_user.pk),
     ]
 
 

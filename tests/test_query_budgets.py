@@ -9,6 +9,7 @@ page's count); a page in a role's navigation without a line here fails
 test_every_navigation_page_has_a_budget_for_each_role.
 """
 
+import datetime
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from actions.models import Action, Agency, QuarterlyReturn
 from crimestats.models import CrimeType
 from csp import seed
 from csp.context_processors import navigation
+from deathreviews.models import Recommendation, Review, ReviewAction, Theme
 from demodata import demo_returns, generate
 from priorities.models import Plan
 
@@ -59,6 +61,19 @@ class Objects:
         return CrimeType.objects.get(name="All crime")
 
     @cached_property
+    def death_review(self) -> Review:
+        """A review whose recommendations and actions grow with each size (grow_death_reviews)."""
+        return Review.objects.filter(reference="DARDR budget").first() or Review.objects.create(
+            partnership=self.plan.partnership,
+            reference="DARDR budget",
+            pseudonym="Adult A",
+            notified_on=datetime.date(2024, 1, 8),
+            decision=Review.Decision.HOLD,
+            decision_on=datetime.date(2024, 2, 1),
+            decision_reason="Made up for the budget.",
+        )
+
+    @cached_property
     def davss_return(self) -> QuarterlyReturn:
         return QuarterlyReturn.objects.filter(
             agency=self.davss, quarter__plan=self.plan, state="approved"
@@ -90,13 +105,15 @@ def action(o: Objects) -> int:
 
 # Every signed-in request spends 5 queries on the session and the user (read the session,
 # read the user, and the savepoint, update and release of SESSION_SAVE_EVERY_REQUEST),
-# and 1 on the partnership for the header (csp.context_processors).
+# and 1 on the partnership for the header (csp.context_processors); a partner's page 1 more
+# on whether Death reviews is in their navigation (on a review's panel, or their agency
+# owns a recommendation). The manager's home: 1 for the death reviews' overdue steps.
 PAGES = {
     # 1: returns to correct; 1: figures the manager marked for follow-up; 2: the death
     # review actions DAVSS leads and this quarter's updates on them.
-    "home: partner": Page("home", "davss", url("home"), 26),
-    # 1: death review updates waiting for review.
-    "home: manager": Page("home", "manager", url("home"), 18),
+    "home: partner": Page("home", "davss", url("home"), 27),
+    # 1: death review updates waiting for review; 1: the death reviews' overdue steps.
+    "home: manager": Page("home", "manager", url("home"), 19),
     # 3: the board's picture of the reporting quarter and the one before, and its exceptions.
     "home: board": Page("home", "board", url("home"), 15),
     "dashboard: partner": Page("dashboard", "davss", url("dashboard"), 20),
@@ -124,7 +141,7 @@ PAGES = {
     "death review analysis: manager": Page(
         "death_review_analysis", "manager", url("death_review_analysis"), 20
     ),
-    "plan: partner": Page("plan", "lookahead", url("plan"), 15),
+    "plan: partner": Page("plan", "lookahead", url("plan"), 16),
     "plan: manager": Page("plan", "manager", url("plan"), 15),
     "plan: board": Page("plan", "board", url("plan"), 15),
     "plan: filtered": Page(
@@ -132,16 +149,16 @@ PAGES = {
     ),
     "plan: csv": Page("plan", "board", url("plan", _export="csv"), 9),
     # Who can submit for each agency: one query; the manager also reads the inactive ones.
-    "agencies: partner": Page("agency_list", "police", url("agency_list"), 10),
+    "agencies: partner": Page("agency_list", "police", url("agency_list"), 11),
     "agencies: manager": Page("agency_list", "manager", url("agency_list"), 11),
     "agencies: board": Page("agency_list", "board", url("agency_list"), 10),
     "people": Page("user_list", "manager", url("user_list"), 9),
     "plans: manager": Page("plan_list", "manager", url("plan_list"), 7),
     "plans: board": Page("plan_list", "board", url("plan_list"), 7),
-    "crime statistics: partner": Page("crime_statistics", "davss", url("crime_statistics"), 12),
+    "crime statistics: partner": Page("crime_statistics", "davss", url("crime_statistics"), 13),
     "crime statistics: manager": Page("crime_statistics", "manager", url("crime_statistics"), 12),
     "crime statistics: board": Page("crime_statistics", "board", url("crime_statistics"), 12),
-    "league table: partner": Page("crime_league", "davss", url("crime_league"), 11),
+    "league table: partner": Page("crime_league", "davss", url("crime_league"), 12),
     "league table: manager": Page("crime_league", "manager", url("crime_league"), 11),
     "league table: board": Page("crime_league", "board", url("crime_league"), 11),
     # Pages one click from the navigation.
@@ -154,25 +171,25 @@ PAGES = {
     ),
     # Who owes what (actions.obligations): 3 on the action page, 5 on the agency page.
     "action: manager": Page("action_detail", "manager", url("action_detail", action), 15),
-    "action: partner": Page("action_detail", "davss", url("action_detail", action), 15),
+    "action: partner": Page("action_detail", "davss", url("action_detail", action), 16),
     "agency": Page("agency_detail", "manager", url("agency_detail", lambda o: o.davss.pk), 16),
     "return form": Page(
         "return_edit",
         "davss",
         url("return_edit", lambda o: o.open_quarter.pk, action, lambda o: o.davss.pk),
-        12,  # 1 the partnership; 1 the approved returns before: the trend beside the inputs, targets' sums
+        13,  # 1 the partnership; 1 the approved returns before: the trend beside the inputs, targets' sums
     ),
     # 3: the return's evidence, comments and follow-ups (review.conversation); the board
     # reads its evidence alone; the manager also the figures for the follow-up form.
     "return: partner": Page(
-        "return_detail", "davss", url("return_detail", lambda o: o.davss_return.pk), 13
+        "return_detail", "davss", url("return_detail", lambda o: o.davss_return.pk), 14
     ),
     "return: board": Page(
         "return_detail", "board", url("return_detail", lambda o: o.davss_return.pk), 11
     ),
     # review: the conversation, the evidence and the returns sent back.
     "return conversation": Page(
-        "return_conversation", "davss", url("return_conversation", lambda o: o.davss_return.pk), 10
+        "return_conversation", "davss", url("return_conversation", lambda o: o.davss_return.pk), 11
     ),
     "return evidence": Page(
         "evidence_list", "board", url("evidence_list", lambda o: o.davss_return.pk), 8
@@ -200,7 +217,59 @@ PAGES = {
     # its priorities, the agencies (with their other names) and its metrics and history.
     "edit plan": Page("edit_plan", "manager", url("edit_plan", 2022), 11),
     "edit action": Page("edit_action", "manager", url("edit_action", action), 15),
+    # Death reviews (deathreviews/manage_views.py): the board and partners on no panel are
+    # told what they can see.
+    "death review list: manager": Page("death_review_list", "manager", url("death_review_list"), 7),
+    "death review list: panel member": Page(
+        "death_review_list", "police", url("death_review_list"), 8
+    ),
+    "death review list: board": Page("death_review_list", "board", url("death_review_list"), 7),
+    # The panel, and the recommendations with their owners, themes and actions.
+    "death review: manager": Page(
+        "death_review_detail",
+        "manager",
+        url("death_review_detail", lambda o: o.death_review.pk),
+        12,
+    ),
+    "death review: panel member": Page(
+        "death_review_detail",
+        "police",
+        url("death_review_detail", lambda o: o.death_review.pk),
+        13,
+    ),
 }
+
+
+def grow_death_reviews(objects: Objects, scale: int) -> None:
+    """Per size: 3 recommendations (2 actions each) more on the measured review, and as many
+    reviews more for the list, each with a panel member."""
+    review = objects.death_review
+    theme, _ = Theme.objects.get_or_create(partnership=review.partnership, name="MARAC")
+    panel = User.objects.get(username="police")
+    start = review.recommendations.count()
+    for number in range(start + 1, start + 1 + 3 * scale):
+        recommendation = Recommendation.objects.create(
+            review=review, number=number, text="Made up.", made_on=review.decision_on
+        )
+        recommendation.owners.add(objects.davss)
+        recommendation.themes.add(theme)
+        for action in (1, 2):
+            ReviewAction.objects.create(
+                recommendation=recommendation,
+                number=action,
+                text="Made up.",
+                lead_agency=objects.davss,
+                target_date=datetime.date(2025, 3, 31),
+                evidence_needed="Made up.",
+            )
+    review.panel_members.add(panel)
+    for n in range(Review.objects.count(), Review.objects.count() + scale):
+        Review.objects.create(
+            partnership=review.partnership,
+            reference=f"DARDR budget {n}",
+            pseudonym="Adult B",
+            notified_on=datetime.date(2024, 1, 8),
+        ).panel_members.add(panel)
 
 
 def count_queries(client: Client, address: str) -> tuple[int, int]:
@@ -232,6 +301,7 @@ def measured(django_db_setup, django_db_blocker):
         sizes, counts = [], []
         for scale in (SMALL, LARGE):
             generate.generate(scale)
+            grow_death_reviews(objects, scale)
             sizes.append((Action.objects.count(), QuarterlyReturn.objects.count()))
             counts.append(
                 {

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from csp import seed
+from deathreviews.services import seed_themes
 from demodata import demo_death_reviews, demo_returns
 
 
@@ -28,6 +29,7 @@ class Command(BaseCommand):
             raise CommandError("Refusing to create demo accounts with DEBUG off.")
         plan = seed.load_plan()
         seed.load_crime_statistics()
+        seed_themes(plan.partnership)  # the death reviews' themes, until the manager has some
         self.stdout.write(
             f"Seeded {plan}: {plan.priorities.count()} priorities, "
             f"{sum(p.actions.count() for p in plan.priorities.all())} actions."
