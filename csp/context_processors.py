@@ -56,7 +56,10 @@ def navigation(request):
     if may(user, Capability.READ_PLANS):
         items.append(("Plans", "plan_list"))
     if may_see_death_reviews(user):
-        items.append(("Death reviews", "death_review_list"))
+        # The board's page is the counts and states; everyone else's the record list, which
+        # a partner on no panel finds pointing to their agency's actions.
+        board = user.is_board_member
+        items.append(("Death reviews", "death_review_board" if board else "death_review_list"))
     if may(user, Capability.READ_PLAN):
         items += [
             ("Action plan", "plan"),

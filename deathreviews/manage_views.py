@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST, require_safe
 
@@ -20,15 +20,6 @@ from . import rules, services
 from .forms import RecommendationForm, ReviewActionForm, ReviewForm, ThemeForm
 from .models import Recommendation, Review, ReviewAction, Theme
 from .services import RecordError
-
-
-def _url_or_none(name: str) -> str | None:
-    """Another area's page, where it exists (the board's and agencies' pages live in
-    board_urls.py and progress_urls.py)."""
-    try:
-        return reverse(name)
-    except NoReverseMatch:
-        return None
 
 
 def _posted(request):
@@ -50,8 +41,9 @@ def death_review_list(request: HttpRequest) -> HttpResponse:
             request,
             "deathreviews/record_none.html",
             {
-                "board_url": _url_or_none("death_review_board") if user.is_board_member else None,
-                "actions_url": _url_or_none("death_review_actions_mine")
+                "board_url": reverse("death_review_board") if user.is_board_member else None,
+                # The actions an agency leads are on its home page, beside its returns.
+                "actions_url": f"{reverse('home')}#death-review-actions"
                 if user.is_partner
                 else None,
             },
