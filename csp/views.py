@@ -4,7 +4,9 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views import csrf
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
@@ -32,6 +34,18 @@ EARLIER_FIELDS = (
 )
 
 
+class CountedPaginator(Paginator):
+    """A paginator told how many objects there are (a count kept in the cache)."""
+
+    def __init__(self, object_list, per_page, count: int):
+        super().__init__(object_list, per_page)
+        self.known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self.known_count
+
+
 @requires(Capability.READ_PLAN)
 def home(request: HttpRequest) -> HttpResponse:
     """Each role's starting point: what they owe, review or read."""
@@ -39,9 +53,10 @@ def home(request: HttpRequest) -> HttpResponse:
     plan = chosen_plan(request)
     priorities = list(plan.priorities.all()) if plan else []
     context = {"plan": plan, "priorities": priorities}
-    area, year = statistics.latest_published()
-    if year is not None:
-        context["headline"] = statistics.headline(area, year)
+    if not user.is_partner:  # the partner home shows no crime headline
+        area, year = statistics.latest_published()
+        if year is not None:
+            context["headline"] = statistics.headline(area, year)
     if user.is_partner:
         agencies = list(user.agencies.order_by("name"))
         quarters = list(plan.quarters.select_related("plan")) if plan else []
@@ -49,10 +64,18 @@ def home(request: HttpRequest) -> HttpResponse:
         context["agencies"] = agencies
         context["open_quarters"] = open_quarters
         context["open_quarters_label"] = " and ".join(q.label for q in open_quarters)
-        # Newest quarter first. Contributions ("All partners" actions) are listed apart:
-        # optional, never overdue.
-        rows = obligations(open_quarters, agencies=agencies, offered=True)
-        rows.sort(key=lambda row: -row.quarter.number)
+        # What this partner's agencies owe, and a page of their earlier returns, from the
+        # cache until a return, action, quarter or their agencies change (csp/cache.py);
+        # "overdue" moves with the day. Newest quarter first. Contributions ("All partners"
+        # actions) are listed apart: optional, never overdue.
+        today = timezone.localdate()
+        mine = (plan.pk if plan else None, cache.viewer(user))
+        rows = cache.cached(
+            "partner-owed",
+            (*mine, today),
+            lambda: obligations(open_quarters, agencies=agencies, offered=True, today=today),
+        )
+        rows = sorted(rows, key=lambda row: -row.quarter.number)
         context["owed"] = [row for row in rows if row.required]
         context["contributions"] = [row for row in rows if row.optional]
         # First on the page: what the manager sent back, with the reason, while it can be
@@ -99,7 +122,19 @@ def home(request: HttpRequest) -> HttpResponse:
             )
         )
         # A page at a time: years of history would otherwise make the home page ever longer.
-        context["earlier"] = Paginator(earlier, EARLIER_PER_PAGE).get_page(request.GET.get("page"))
+        # Sorting that history to count it and find a page is the page's heaviest work.
+        count = cache.cached("partner-earlier-count", mine, earlier.count)
+        page = CountedPaginator(earlier, EARLIER_PER_PAGE, count).get_page(request.GET.get("page"))
+        # The page's rows, rendered: fifty rows of state and RAG tags cost more to render
+        # than to read.
+        context["earlier"] = page
+        context["earlier_rows"] = cache.cached(
+            "partner-earlier-rows",
+            (*mine, page.number),
+            lambda: render_to_string(
+                "home/includes/earlier_rows.html", {"earlier": page, "user": user}
+            ),
+        )
     elif user.is_board_member and plan is not None:
         # The plan's progress in the reporting quarter, in thirty seconds.
         quarters = plan_quarters(plan)
