@@ -40,6 +40,10 @@ class ActionAdmin(PrintableTextAdmin, SimpleHistoryAdmin):
     # and the filtered count is enough (no second count of every action).
     list_per_page = 25
     show_full_result_count = False
+    # No bulk actions (their only one is "delete selected"): an action that has returns is
+    # withdrawn, never deleted; and a checkbox a row, each a rendered widget, was a fifth of
+    # the list's time.
+    actions = None
 
     def get_queryset(self, request):
         # The list sorts every year's actions joined to their priorities: without the

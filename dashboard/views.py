@@ -43,14 +43,20 @@ def _download(request: HttpRequest, sheets: dict, stem: str) -> HttpResponse | N
     return exports.download(sheet, export_format, f"{stem}-{request.GET['download']}")
 
 
-def _crime(area=None):
-    """The headline and the crime table for the latest published year (a year being
-    entered is a draft until the manager publishes it: crimestats.publishing)."""
-    area, year = statistics.latest_published(area)
-    if year is None:
-        return None, [], None
-    rows = statistics.crime_table(area, year)
-    return statistics.headline(area, year, rows), rows, year
+def _crime():
+    """The home area's headline and crime table for the latest published year (a year
+    being entered is a draft until the manager publishes it: crimestats.publishing). From
+    the cache until a figure, position, area or published year changes (csp/cache.py):
+    the dashboard, the report and the board paper read the same."""
+
+    def build():
+        area, year = statistics.latest_published()
+        if year is None:
+            return None, [], None
+        rows = statistics.crime_table(area, year)
+        return statistics.headline(area, year, rows), rows, year
+
+    return cache.cached("crime-headline", (), build)
 
 
 def _slug(quarter) -> str:

@@ -184,3 +184,26 @@ def test_a_changed_action_shows_in_the_cached_action_plan_at_once(
     # Each viewer has their own table: a partner's RAG column reads their agencies' only.
     assert NONE_VISIBLE not in page(client, board_member, url)
     assert NONE_VISIBLE in page(client, davss_user, url)
+
+
+@pytest.mark.django_db
+def test_publishing_a_crime_year_changes_the_cached_headline_at_once(
+    client, manager, board_member, cached_pages
+):
+    from .test_crime_publishing import headlines, save_one_2022_figure
+
+    assert all("2021" in text for text in headlines(client, board_member).values())
+    assert queries(client, board_member, reverse("dashboard")) < queries(
+        client, board_member, reverse("dashboard"), cold=True
+    )
+    save_one_2022_figure(client, manager)  # a draft: still 2021's headline
+    assert all("9,999" not in text for text in headlines(client, board_member).values())
+
+    client.force_login(manager)
+    client.post(reverse("crime_publish_year", args=[2022]), {"publish": "1"})
+    for name, text in headlines(client, board_member).items():
+        assert "2022" in text and "9,999" in text, (name, text)
+
+    client.force_login(manager)
+    client.post(reverse("crime_publish_year", args=[2022]), {"publish": "0"})
+    assert all("2021" in text for text in headlines(client, board_member).values())
