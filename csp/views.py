@@ -70,29 +70,44 @@ def home(request: HttpRequest) -> HttpResponse:
         # actions) are listed apart: optional, never overdue.
         today = timezone.localdate()
         mine = (plan.pk if plan else None, cache.viewer(user))
-        rows = cache.cached(
-            "partner-owed",
-            (*mine, today),
-            lambda: obligations(open_quarters, agencies=agencies, offered=True, today=today),
-        )
-        rows = sorted(rows, key=lambda row: -row.quarter.number)
-        context["owed"] = [row for row in rows if row.required]
-        context["contributions"] = [row for row in rows if row.optional]
+
+        def owed_tables() -> str:
+            rows = obligations(open_quarters, agencies=agencies, offered=True, today=today)
+            rows.sort(key=lambda row: -row.quarter.number)
+            return render_to_string(
+                "home/includes/owed_tables.html",
+                {
+                    "owed": [row for row in rows if row.required],
+                    "contributions": [row for row in rows if row.optional],
+                    "open_quarters": open_quarters,
+                    "open_quarters_label": context["open_quarters_label"],
+                    "agencies": agencies,
+                    "user": user,
+                },
+            )
+
+        # Kept as rendered: the rows' links and state tags cost more to render than to read.
+        context["owed_tables"] = cache.cached("partner-owed-tables", (*mine, today), owed_tables)
         # First on the page: what the manager sent back, with the reason, while it can be
         # corrected (in a closed quarter, until resubmitted).
-        context["to_correct"] = list(
-            QuarterlyReturn.objects.visible_to(user)
-            .filter(agency__in=agencies)
-            .to_correct()
-            .select_related("action__priority", "agency", "quarter__plan", "reviewed_by")
-            .order_by(
-                "quarter__plan__financial_year",
-                "quarter__number",
-                "action__priority__number",
-                "action__number",
-            )
+        context["to_correct"] = cache.cached(
+            "partner-to-correct",
+            mine,
+            lambda: list(
+                QuarterlyReturn.objects.visible_to(user)
+                .filter(agency__in=agencies)
+                .to_correct()
+                .select_related("action__priority", "agency", "quarter__plan", "reviewed_by")
+                .order_by(
+                    "quarter__plan__financial_year",
+                    "quarter__number",
+                    "action__priority__number",
+                    "action__number",
+                )
+            ),
         )
-        # Figures the manager asked about, until answered (review.models.FollowUp).
+        # Figures the manager asked about, until answered (review.models.FollowUp): read live,
+        # as the cache does not watch `review`.
         context["follow_ups"] = list(
             FollowUp.objects.visible_to(user)
             .open()

@@ -4,6 +4,7 @@ import textwrap
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -184,6 +185,20 @@ def completeness(request: HttpRequest) -> HttpResponse:
             if grid.priorities
             else []
         )
+    # The grid as rendered, a cell a return: most of the page's time.
+    grid_html = cache.cached(
+        "completeness-grid-html",
+        (
+            plan.pk,
+            getattr(quarter, "pk", None),
+            today,
+            cache.viewer(request.user),
+            ",".join(str(section.priority.number) for section in shown),
+        ),
+        lambda: render_to_string(
+            "dashboard/includes/completeness_grid.html", {"shown": shown, "grid": grid}
+        ),
+    )
     may_remind = may(request.user, Capability.REVIEW_RETURNS)
     reminders = (
         reminding.reminder_statuses(quarter, [rate.agency for rate in grid.agencies])
@@ -203,6 +218,7 @@ def completeness(request: HttpRequest) -> HttpResponse:
             "may_remind": may_remind,
             "rate_rows": [(rate, reminders.get(rate.agency.pk)) for rate in grid.agencies],
             "shown": shown,
+            "grid_html": grid_html,
             "totals": {
                 name: sum(getattr(rate, name) for rate in grid.agencies)
                 for name in ("expected", "received", "on_time", "late", "missing")

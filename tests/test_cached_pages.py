@@ -207,3 +207,19 @@ def test_publishing_a_crime_year_changes_the_cached_headline_at_once(
     client.force_login(manager)
     client.post(reverse("crime_publish_year", args=[2022]), {"publish": "0"})
     assert all("2021" in text for text in headlines(client, board_member).values())
+
+
+@pytest.mark.django_db
+def test_a_return_sent_back_shows_on_the_cached_partner_home_at_once(
+    client, davss_user, manager, plan, cached_pages
+):
+    open_q4(plan)
+    submitted = submitted_return(davss_user, plan)
+    assert "Returns to correct" not in page(client, davss_user)
+
+    services.send_back(
+        manager, submitted, comment="Add the helpline's figures", seen_version=submitted.version
+    )
+
+    html = page(client, davss_user)
+    assert "Returns to correct" in html and "Add the helpline&#x27;s figures" in html
