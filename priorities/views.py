@@ -32,24 +32,30 @@ def plan(request: HttpRequest) -> HttpResponse:
         action_table = ActionTable(action_filter.qs, user=request.user)
         return querystring.paginate(request, action_table, PLAN_PAGE_SIZES)
 
+    # The table for these filters, sort and page, and this viewer (a partner sees their own
+    # agencies' RAG statuses), as rendered or as a download's rows: from the cache until an
+    # action, a return or the plan changes (csp/cache.py). The filter form above the table
+    # is rendered each time.
+    asked = (
+        current.pk,
+        cache.viewer(request.user),
+        hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:32],
+    )
     export_format = request.GET.get("_export")
     if export_format in EXPORT_FORMATS:
-        dataset = TableExport(export_format, table(), exclude_columns=()).dataset
+
+        def sheet_rows():
+            dataset = TableExport(export_format, table(), exclude_columns=()).dataset
+            return dataset.headers, list(dataset)
+
+        headers, rows = cache.cached("action-plan-rows", asked, sheet_rows)
         return exports.download(
-            exports.Sheet("Action plan", dataset.headers, list(dataset)),
+            exports.Sheet("Action plan", headers, rows),
             export_format,
             f"action-plan-{current.financial_year}",
         )
 
-    # The table as rendered for these filters, sort and page, and this viewer (a partner
-    # sees their own agencies' RAG statuses): from the cache until an action, a return or
-    # the plan changes (csp/cache.py). The filter form above it is rendered each time.
-    asked = hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:32]
-    table_html = cache.cached(
-        "action-plan-table",
-        (current.pk, cache.viewer(request.user), asked),
-        lambda: table().as_html(request),
-    )
+    table_html = cache.cached("action-plan-table", asked, lambda: table().as_html(request))
     return render(
         request,
         "priorities/plan.html",

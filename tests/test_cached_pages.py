@@ -177,10 +177,13 @@ def test_a_changed_action_shows_in_the_cached_action_plan_at_once(
     assert one_one.description in page(client, board_member, url)
     assert queries(client, board_member, url) < queries(client, board_member, url, cold=True)
 
+    csv_url = url + "?_export=csv"
+    assert one_one.description in page(client, board_member, csv_url)
     one_one.description = "Run the domestic abuse helpline, a description of its own"
     one_one.save()
 
     assert one_one.description in page(client, board_member, url)
+    assert one_one.description in page(client, board_member, csv_url)
     # Each viewer has their own table: a partner's RAG column reads their agencies' only.
     assert NONE_VISIBLE not in page(client, board_member, url)
     assert NONE_VISIBLE in page(client, davss_user, url)
