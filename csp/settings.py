@@ -319,7 +319,10 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "csp-plan <noreply@localhost>")
+# The sender's name is what a recipient reads first: the service's, not the repository's.
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DEFAULT_FROM_EMAIL", "Community safety plan <noreply@localhost>"
+)
 # The public address e-mails link to. Required in production: a default would send people
 # to 127.0.0.1 unnoticed. `check --deploy` also wants it on https:// (csp/checks.py).
 SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")

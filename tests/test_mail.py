@@ -289,7 +289,7 @@ def test_the_mail_page_runs_the_same_queries_whatever_the_queue_holds(client, ma
     def queue(count):
         for number in range(count):
             Email.objects.create(
-                from_email="csp-plan <noreply@localhost>",
+                from_email="Community safety plan <noreply@localhost>",
                 to=[f"partner{number}@example.org"],
                 subject=f"Notice {number}",
                 message="…",
