@@ -20,6 +20,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice, default_key
 
 from csp import audit
+from csp.naming import names
 
 log = logging.getLogger("csp.audit")
 
@@ -216,7 +217,8 @@ def reset(request, user) -> bool:
     if user.email:
         send_mail(
             "Your two-factor authentication was reset",
-            f"{request.user} has reset the two-factor authentication on your csp-plan account "
+            f"{request.user} has reset the two-factor authentication on your "
+            f"{names()['service_name']} account "
             f"({user.get_username()}).\n\n"
             "The next time you sign in, you will be asked to set it up again with your "
             "authenticator app.\n\n"

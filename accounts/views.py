@@ -14,6 +14,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 from django_otp.plugins.otp_static.models import StaticDevice
 
 from csp import audit
+from csp.naming import names
 from csp.permissions import Capability, own_account, requires
 
 from . import forms, second_factor, throttles
@@ -66,6 +67,11 @@ class PasswordChangeView(views.PasswordChangeView):
 class PasswordResetView(views.PasswordResetView):
     form_class = forms.ThrottledPasswordResetForm
 
+    def form_valid(self, form):
+        # The e-mail and its subject call the service and the partnership by their names.
+        self.extra_email_context = names()
+        return super().form_valid(form)
+
 
 class PasswordResetConfirmView(views.PasswordResetConfirmView):
     form_class = forms.ResetPasswordForm
@@ -103,7 +109,8 @@ def two_factor_enrol(request):
         return redirect("two_factor")
     device = second_factor.pending_app(request)
     form = forms.CodeForm(
-        request.POST or None, help_text="The 6-digit code your app shows for csp-plan now."
+        request.POST or None,
+        help_text=f"The 6-digit code your app shows for {names()['service_name']} now.",
     )
     if form.is_valid():
         codes = second_factor.confirm_app(request, device, form.cleaned_data["code"])

@@ -9,6 +9,8 @@ from django.core.mail import send_mail
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from csp.naming import names
+
 
 def _reachable(members):
     """The members an e-mail reaches: active, with an address."""
@@ -32,7 +34,7 @@ def _send(template: str, subject: str, recipients: list[str], context: dict) -> 
     """Queue one e-mail to the recipients; the number queued (0 with no one to tell)."""
     if not recipients:
         return 0
-    body = render_to_string(template, context | {"site_url": settings.SITE_URL})
+    body = render_to_string(template, names() | context | {"site_url": settings.SITE_URL})
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
     # The queue's backend counts only what it delivered at once, which is nothing.
     return 1

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.db.models import Count, Prefetch
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -580,8 +581,19 @@ def quarter_list(request: HttpRequest) -> HttpResponse:
     plan = Plan.objects.current()
     if plan is None:
         raise Http404("No plan has been loaded.")
-    form = LockExceptionForm(plan=plan, manager=request.user)
-    return render(request, "actions/quarter_list.html", _quarter_context(plan, form))
+    # The empty reopen form lists every action, agency and closed quarter, and renders
+    # each option through a template: the page's heaviest part, the same for every visit
+    # until one of those changes (csp/cache.py).
+    fields = cache.cached(
+        "quarters-lock-exception-form",
+        (plan.pk,),
+        lambda: render_to_string(
+            "actions/lock_exception_fields.html",
+            {"form": LockExceptionForm(plan=plan, manager=request.user)},
+        ),
+    )
+    context = _quarter_context(plan, form=None) | {"lock_exception_fields": fields}
+    return render(request, "actions/quarter_list.html", context)
 
 
 def _quarter_context(plan, form):

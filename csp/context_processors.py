@@ -3,12 +3,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject, lazy
 
+from csp.naming import service_name
 from csp.permissions import Capability, may, user_capabilities
 from priorities.models import Partnership
-
-# What the service is called on every page (the header, titles, sign-in): its name, not the
-# repository's.
-SERVICE_NAME = "Community safety plan"
 
 
 def may_see_death_reviews(user) -> bool:
@@ -34,7 +31,9 @@ def navigation(request):
     partnership = SimpleLazyObject(Partnership.objects.deployed)
     context = {
         "partnership": partnership,
-        "service_name": lazy(lambda: partnership.header_name or SERVICE_NAME, str)(),
+        # What the service is called on every page (the header, titles, sign-in): its name,
+        # not the repository's.
+        "service_name": lazy(lambda: service_name(partnership), str)(),
         "partnership_name": lazy(lambda: partnership.name, str)(),
     }
     if not (user and user.is_authenticated):

@@ -218,7 +218,18 @@ AXES_USERNAME_CALLABLE = "accounts.identity.axes_username"
 # on, which it is by default when DEBUG is off (so the demo signs in with passwords).
 MFA_REQUIRED = env_bool("MFA_REQUIRED", default=not DEBUG)
 MFA_REQUIRED_ROLES = env_list("MFA_REQUIRED_ROLES", "manager")
-OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER", "csp-plan")
+# The name the authenticator app shows beside the code: the service's own (csp.naming), unless
+# the environment names one. django-otp calls a callable with the device; the import waits
+# for the call, as models cannot load while settings do.
+
+
+def _totp_issuer(device) -> str:
+    from csp.naming import totp_issuer
+
+    return totp_issuer(device)
+
+
+OTP_TOTP_ISSUER = os.environ.get("OTP_TOTP_ISSUER") or _totp_issuer
 # django-otp's own delay after a wrong code is off: wrong codes count on the sign-in limits
 # instead (accounts/throttles.py), one rule in one place.
 OTP_TOTP_THROTTLE_FACTOR = 0
@@ -308,7 +319,10 @@ EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
 EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS")
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "csp-plan <noreply@localhost>")
+# The sender's name is what a recipient reads first: the service's, not the repository's.
+DEFAULT_FROM_EMAIL = os.environ.get(
+    "DEFAULT_FROM_EMAIL", "Community safety plan <noreply@localhost>"
+)
 # The public address e-mails link to. Required in production: a default would send people
 # to 127.0.0.1 unnoticed. `check --deploy` also wants it on https:// (csp/checks.py).
 SITE_URL = os.environ.get("SITE_URL", "").rstrip("/")

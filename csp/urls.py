@@ -3,6 +3,10 @@ from django.urls import include, path
 
 from csp import views
 
+# The admin is a superuser's tool, reached from the service's own navigation: no sidebar
+# listing every model on every admin page (it rebuilt the app list for each request).
+admin.site.enable_nav_sidebar = False
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("health/", views.health, name="health"),

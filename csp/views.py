@@ -4,7 +4,9 @@ from django.core.paginator import Paginator
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.views import csrf
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
@@ -34,6 +36,18 @@ EARLIER_FIELDS = (
 )
 
 
+class CountedPaginator(Paginator):
+    """A paginator told how many objects there are (a count kept in the cache)."""
+
+    def __init__(self, object_list, per_page, count: int):
+        super().__init__(object_list, per_page)
+        self.known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self.known_count
+
+
 @requires(Capability.READ_PLAN)
 def home(request: HttpRequest) -> HttpResponse:
     """Each role's starting point: what they owe, review or read."""
@@ -41,9 +55,10 @@ def home(request: HttpRequest) -> HttpResponse:
     plan = chosen_plan(request)
     priorities = list(plan.priorities.all()) if plan else []
     context = {"plan": plan, "priorities": priorities}
-    area, year = statistics.latest_published()
-    if year is not None:
-        context["headline"] = statistics.headline(area, year)
+    if not user.is_partner:  # the partner home shows no crime headline
+        area, year = statistics.latest_published()
+        if year is not None:
+            context["headline"] = statistics.headline(area, year)
     if user.is_partner:
         agencies = list(user.agencies.order_by("name"))
         quarters = list(plan.quarters.select_related("plan")) if plan else []
@@ -51,28 +66,52 @@ def home(request: HttpRequest) -> HttpResponse:
         context["agencies"] = agencies
         context["open_quarters"] = open_quarters
         context["open_quarters_label"] = " and ".join(q.label for q in open_quarters)
-        # Newest quarter first. Contributions ("All partners" actions) are listed apart:
-        # optional, never overdue.
-        rows = obligations(open_quarters, agencies=agencies, offered=True)
-        rows.sort(key=lambda row: -row.quarter.number)
-        context["owed"] = [row for row in rows if row.required]
-        context["contributions"] = [row for row in rows if row.optional]
+        # What this partner's agencies owe, and a page of their earlier returns, from the
+        # cache until a return, action, quarter or their agencies change (csp/cache.py);
+        # "overdue" moves with the day. Newest quarter first. Contributions ("All partners"
+        # actions) are listed apart: optional, never overdue.
+        today = timezone.localdate()
+        mine = (plan.pk if plan else None, cache.viewer(user))
+
+        def owed_tables() -> str:
+            rows = obligations(open_quarters, agencies=agencies, offered=True, today=today)
+            rows.sort(key=lambda row: -row.quarter.number)
+            return render_to_string(
+                "home/includes/owed_tables.html",
+                {
+                    "owed": [row for row in rows if row.required],
+                    "contributions": [row for row in rows if row.optional],
+                    "open_quarters": open_quarters,
+                    "open_quarters_label": context["open_quarters_label"],
+                    "agencies": agencies,
+                    "user": user,
+                },
+            )
+
+        # Kept as rendered: the rows' links and state tags cost more to render than to read.
+        context["owed_tables"] = cache.cached("partner-owed-tables", (*mine, today), owed_tables)
+        # Death review actions are read live: the cache does not watch `deathreviews`.
         context["death_reviews"] = death_review_obligations.partner_home(agencies, open_quarters)
         # First on the page: what the manager sent back, with the reason, while it can be
         # corrected (in a closed quarter, until resubmitted).
-        context["to_correct"] = list(
-            QuarterlyReturn.objects.visible_to(user)
-            .filter(agency__in=agencies)
-            .to_correct()
-            .select_related("action__priority", "agency", "quarter__plan", "reviewed_by")
-            .order_by(
-                "quarter__plan__financial_year",
-                "quarter__number",
-                "action__priority__number",
-                "action__number",
-            )
+        context["to_correct"] = cache.cached(
+            "partner-to-correct",
+            mine,
+            lambda: list(
+                QuarterlyReturn.objects.visible_to(user)
+                .filter(agency__in=agencies)
+                .to_correct()
+                .select_related("action__priority", "agency", "quarter__plan", "reviewed_by")
+                .order_by(
+                    "quarter__plan__financial_year",
+                    "quarter__number",
+                    "action__priority__number",
+                    "action__number",
+                )
+            ),
         )
-        # Figures the manager asked about, until answered (review.models.FollowUp).
+        # Figures the manager asked about, until answered (review.models.FollowUp): read live,
+        # as the cache does not watch `review`.
         context["follow_ups"] = list(
             FollowUp.objects.visible_to(user)
             .open()
@@ -102,7 +141,19 @@ def home(request: HttpRequest) -> HttpResponse:
             )
         )
         # A page at a time: years of history would otherwise make the home page ever longer.
-        context["earlier"] = Paginator(earlier, EARLIER_PER_PAGE).get_page(request.GET.get("page"))
+        # Sorting that history to count it and find a page is the page's heaviest work.
+        count = cache.cached("partner-earlier-count", mine, earlier.count)
+        page = CountedPaginator(earlier, EARLIER_PER_PAGE, count).get_page(request.GET.get("page"))
+        # The page's rows, rendered: fifty rows of state and RAG tags cost more to render
+        # than to read.
+        context["earlier"] = page
+        context["earlier_rows"] = cache.cached(
+            "partner-earlier-rows",
+            (*mine, page.number),
+            lambda: render_to_string(
+                "home/includes/earlier_rows.html", {"earlier": page, "user": user}
+            ),
+        )
     elif user.is_board_member and plan is not None:
         # The plan's progress in the reporting quarter, in thirty seconds.
         quarters = plan_quarters(plan)

@@ -15,6 +15,7 @@ from docx.shared import Pt
 from actions.models import Action
 from crimestats import statistics
 from crimestats.statistics import CrimeRow
+from csp.naming import names
 from csp.text import printable
 from priorities.models import Plan, Priority
 from priorities.publication import partnership_contact, partnership_name
@@ -108,7 +109,7 @@ def word_document(published: PublishedPlan, today: datetime.date) -> bytes:
     properties.title = _text(plan.title)
     properties.subject = _text(f"{published.partnership} plan {plan.label}")
     properties.author = _text(published.contact_name or published.partnership)
-    properties.last_modified_by = "csp-plan"
+    properties.last_modified_by = _text(names()["service_name"])
     properties.keywords = "community safety partnership; strategic assessment; action plan"
     properties.category = "Community Safety Partnership Plan"
     properties.comments = _text(

@@ -4,6 +4,7 @@ import textwrap
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -45,14 +46,20 @@ def _download(request: HttpRequest, sheets: dict, stem: str) -> HttpResponse | N
     return exports.download(sheet, export_format, f"{stem}-{request.GET['download']}")
 
 
-def _crime(area=None):
-    """The headline and the crime table for the latest published year (a year being
-    entered is a draft until the manager publishes it: crimestats.publishing)."""
-    area, year = statistics.latest_published(area)
-    if year is None:
-        return None, [], None
-    rows = statistics.crime_table(area, year)
-    return statistics.headline(area, year, rows), rows, year
+def _crime():
+    """The home area's headline and crime table for the latest published year (a year
+    being entered is a draft until the manager publishes it: crimestats.publishing). From
+    the cache until a figure, position, area or published year changes (csp/cache.py):
+    the dashboard, the report and the board paper read the same."""
+
+    def build():
+        area, year = statistics.latest_published()
+        if year is None:
+            return None, [], None
+        rows = statistics.crime_table(area, year)
+        return statistics.headline(area, year, rows), rows, year
+
+    return cache.cached("crime-headline", (), build)
 
 
 def _slug(quarter) -> str:
@@ -180,6 +187,20 @@ def completeness(request: HttpRequest) -> HttpResponse:
             if grid.priorities
             else []
         )
+    # The grid as rendered, a cell a return: most of the page's time.
+    grid_html = cache.cached(
+        "completeness-grid-html",
+        (
+            plan.pk,
+            getattr(quarter, "pk", None),
+            today,
+            cache.viewer(request.user),
+            ",".join(str(section.priority.number) for section in shown),
+        ),
+        lambda: render_to_string(
+            "dashboard/includes/completeness_grid.html", {"shown": shown, "grid": grid}
+        ),
+    )
     may_remind = may(request.user, Capability.REVIEW_RETURNS)
     reminders = (
         reminding.reminder_statuses(quarter, [rate.agency for rate in grid.agencies])
@@ -200,6 +221,7 @@ def completeness(request: HttpRequest) -> HttpResponse:
             "rate_rows": [(rate, reminders.get(rate.agency.pk)) for rate in grid.agencies],
             "shown": shown,
             "death_review_overdue": death_review_obligations.overdue_by_agency(today),
+            "grid_html": grid_html,
             "totals": {
                 name: sum(getattr(rate, name) for rate in grid.agencies)
                 for name in ("expected", "received", "on_time", "late", "missing")

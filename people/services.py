@@ -26,6 +26,7 @@ from actions.models import (
     Reminder,
 )
 from csp import permissions
+from csp.naming import names
 from priorities.models import Partnership
 
 audit = logging.getLogger("csp.audit")
@@ -69,9 +70,11 @@ def _agency_names(agencies) -> str:
 
 def _send_invitation(invitation: Invitation, token: str) -> int:
     user = invitation.user
+    service = names()
     body = render_to_string(
         "people/email/invitation.txt",
-        {
+        service
+        | {
             "user": user,
             "invited_by": invitation.invited_by,
             "url": settings.SITE_URL + reverse("invitation_accept", args=[token]),
@@ -79,7 +82,8 @@ def _send_invitation(invitation: Invitation, token: str) -> int:
             "site_url": settings.SITE_URL,
         },
     )
-    return send_mail("You are invited to csp-plan", body, settings.DEFAULT_FROM_EMAIL, [user.email])
+    subject = f"You are invited to {service['service_name']}"
+    return send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [user.email])
 
 
 def _issue(user: User, by) -> Invitation:

@@ -1,9 +1,11 @@
+import hashlib
+
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django_tables2.export import TableExport
 
 from actions.models import Action
-from csp import exports, querystring
+from csp import cache, exports, querystring
 from csp.permissions import Capability, requires
 from dashboard import downloads, summaries
 
@@ -25,18 +27,35 @@ def plan(request: HttpRequest) -> HttpResponse:
         raise Http404("No plan has been loaded.")
     actions = Action.objects.in_plan(current).with_plan_order()
     action_filter = ActionFilter(request.GET, queryset=actions, plan=current, user=request.user)
-    table = ActionTable(action_filter.qs, user=request.user)
-    querystring.paginate(request, table, PLAN_PAGE_SIZES)
 
+    def table():
+        action_table = ActionTable(action_filter.qs, user=request.user)
+        return querystring.paginate(request, action_table, PLAN_PAGE_SIZES)
+
+    # The table for these filters, sort and page, and this viewer (a partner sees their own
+    # agencies' RAG statuses), as rendered or as a download's rows: from the cache until an
+    # action, a return or the plan changes (csp/cache.py). The filter form above the table
+    # is rendered each time.
+    asked = (
+        current.pk,
+        cache.viewer(request.user),
+        hashlib.sha256(request.GET.urlencode().encode()).hexdigest()[:32],
+    )
     export_format = request.GET.get("_export")
     if export_format in EXPORT_FORMATS:
-        dataset = TableExport(export_format, table, exclude_columns=()).dataset
+
+        def sheet_rows():
+            dataset = TableExport(export_format, table(), exclude_columns=()).dataset
+            return dataset.headers, list(dataset)
+
+        headers, rows = cache.cached("action-plan-rows", asked, sheet_rows)
         return exports.download(
-            exports.Sheet("Action plan", dataset.headers, list(dataset)),
+            exports.Sheet("Action plan", headers, rows),
             export_format,
             f"action-plan-{current.financial_year}",
         )
 
+    table_html = cache.cached("action-plan-table", asked, lambda: table().as_html(request))
     return render(
         request,
         "priorities/plan.html",
@@ -45,7 +64,7 @@ def plan(request: HttpRequest) -> HttpResponse:
             "plans": picker_plans(request),
             "priorities": current.priorities.all(),
             "filter": action_filter,
-            "table": table,
+            "table_html": table_html,
         },
     )
 

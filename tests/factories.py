@@ -36,7 +36,7 @@ class PartnershipFactory(factory.django.DjangoModelFactory):
         django_get_or_create = ("name",)
 
     name = "Test Community Safety Partnership"
-    header_name = "csp-plan"
+    header_name = "Test safety plan"
 
 
 class PlanFactory(factory.django.DjangoModelFactory):

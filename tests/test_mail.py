@@ -21,6 +21,7 @@ from post_office.models import STATUS, Email
 from actions.models import Agency, QuarterlyReturn
 from csp import outbox
 from csp import settings as project_settings
+from priorities.models import Partnership
 
 from .board_helpers import load_demo, quarter
 from .mail_servers import HangingServer, SmtpSink, closed_port
@@ -253,13 +254,17 @@ def test_retrying_an_email_that_is_not_there_says_so(client, manager):
 
 @pytest.mark.django_db
 def test_the_mail_page_never_shows_a_password_reset_link(client, davss_user, manager):
+    # The subject names the partnership's service, whatever it is called.
+    Partnership.objects.filter(pk=Partnership.objects.deployed().pk).update(
+        header_name="Anytown safety plan"
+    )
     Client().post(reverse("password_reset"), {"email": davss_user.email})
     body = Email.objects.get().message
     assert "/accounts/reset/" in body
 
     page = mail_page(client, manager).content.decode()
 
-    assert "Reset your csp-plan password" in page  # the row is there...
+    assert "Reset your Anytown safety plan password" in page  # the row is there...
     assert davss_user.email in page
     assert "/accounts/reset/" not in page  # ...without the link that would sign in as them
 
@@ -284,7 +289,7 @@ def test_the_mail_page_runs_the_same_queries_whatever_the_queue_holds(client, ma
     def queue(count):
         for number in range(count):
             Email.objects.create(
-                from_email="csp-plan <noreply@localhost>",
+                from_email="Community safety plan <noreply@localhost>",
                 to=[f"partner{number}@example.org"],
                 subject=f"Notice {number}",
                 message="…",

@@ -108,7 +108,8 @@ def test_partner_home_lists_its_agencys_actions_and_the_all_partner_actions(
     open_quarter(plan, 1)
     response = signed_in(client, davss_user).get(reverse("home"))
     assert response.status_code == 200
-    assert response.templates[0].name == "home/partner.html"
+    # (The earlier returns' rows are rendered first, to be cached: csp.views.home.)
+    assert "home/partner.html" in [template.name for template in response.templates]
     content = response.content.decode()
     assert '<span class="govuk-caption-l">DAVSS</span>' in content
     assert "Returns owed for Q1 2022/23" in content
