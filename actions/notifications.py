@@ -34,7 +34,9 @@ def _send(template: str, subject: str, recipients: list[str], context: dict) -> 
     """Queue one e-mail to the recipients; the number queued (0 with no one to tell)."""
     if not recipients:
         return 0
-    body = render_to_string(template, names() | context | {"site_url": settings.SITE_URL})
+    # The service's names: read here, unless a caller sending many read them once.
+    named = context if "service_name" in context else names() | context
+    body = render_to_string(template, named | {"site_url": settings.SITE_URL})
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, recipients)
     # The queue's backend counts only what it delivered at once, which is nothing.
     return 1
@@ -58,10 +60,13 @@ def return_sent_back(quarterly_return) -> int:
     )
 
 
-def reminder(agency, quarter, actions, stage, death_review_updates: int = 0) -> int:
+def reminder(
+    agency, quarter, actions, stage, death_review_updates: int = 0, service_names=None
+) -> int:
     """``death_review_updates``: how many death review updates the agency still owes for
     the quarter (the caller asks deathreviews; this app sits below it). Only the count and
-    a link: e-mail is less safe than the app, so no review's words."""
+    a link: e-mail is less safe than the app, so no review's words. ``service_names``:
+    csp.naming.names(), read once by a caller reminding many agencies."""
     overdue = stage == "overdue"
     subject = (
         f"Overdue: {len(actions)} return{'s' if len(actions) != 1 else ''} for {quarter.label}"
@@ -79,5 +84,6 @@ def reminder(agency, quarter, actions, stage, death_review_updates: int = 0) -> 
             "overdue": overdue,
             "death_review_updates": death_review_updates,
             "url": reverse("home"),
-        },
+        }
+        | (service_names or {}),
     )

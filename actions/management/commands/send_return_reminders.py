@@ -14,6 +14,7 @@ from django.utils import timezone
 from actions import notifications
 from actions.models import Action, Agency, Reminder
 from actions.obligations import obligations
+from csp.naming import names
 from priorities.models import Plan, Quarter
 
 DUE_SOON_DAYS = 7
@@ -84,6 +85,7 @@ class Command(BaseCommand):
 
         sent = failed = unreachable = 0
         reminded: list[Reminder] = []
+        service_names = names() if owed and not dry_run else None
         try:
             for (quarter, agency, stage), actions in owed.items():
                 to = recipients.get(agency.pk, [])
@@ -96,7 +98,9 @@ class Command(BaseCommand):
                     continue
                 if to:
                     try:
-                        notifications.reminder(agency, quarter, actions, stage)
+                        notifications.reminder(
+                            agency, quarter, actions, stage, service_names=service_names
+                        )
                     except Exception as error:  # one bad address must not stop the rest
                         failed += 1
                         self.stderr.write(
