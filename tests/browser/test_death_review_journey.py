@@ -154,8 +154,9 @@ def test_an_action_is_closed_with_approved_evidence_and_the_board_reads_only_cou
     davss_action.refresh_from_db()
     police_action.refresh_from_db()
     assert davss_action.is_closed and not police_action.is_closed
-    # The review's page shows the action closed, with a way to its evidence.
-    page.goto(f"/death-reviews/{review.pk}/")
+    # The review's page shows the action closed, with a way to its evidence and back.
+    page.get_by_role("link", name="Death reviews").first.click()
+    page.get_by_role("link", name="DARDR 2026/01").click()
     row = page.get_by_role("row").filter(has_text=DAVSS_ACTION)
     expect(row).to_contain_text("Closed")
     axe(page)
@@ -163,6 +164,18 @@ def test_an_action_is_closed_with_approved_evidence_and_the_board_reads_only_cou
     row.get_by_role("link", name="Evidence").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Update on death review action 1.1")
     expect(page.locator("main")).to_contain_text("training-register.pdf")
+    page.get_by_role("link", name="DARDR 2026/01").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("DARDR 2026/01")
+    sign_out(page)
+
+    # DAVSS finds the closed action on its home page, and the evidence that closed it.
+    sign_in(davss_user)
+    section = page.locator("main")
+    expect(section.get_by_role("link", name="Write update on 1.1")).to_have_count(0)
+    section.get_by_role("link", name="The evidence that closed it (1.1, DARDR 2026/01)").click()
+    expect(page.locator("main")).to_contain_text("Approved by")
+    expect(page.locator("main")).to_contain_text("Closed")
+    expect(page.locator("main")).not_to_contain_text(PSEUDONYM)
     sign_out(page)
 
     # The board sees one action closed and one open, and no words of the review.
