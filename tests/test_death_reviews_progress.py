@@ -436,6 +436,22 @@ def test_the_review_page_leads_the_manager_to_an_update_waiting_and_to_closing_e
     assert 'Evidence<span class="govuk-visually-hidden"> that closed action 1.1' in html
 
 
+def test_the_managers_list_of_reviews_leads_to_the_updates_the_board_page_and_the_download(
+    client, review, manager
+):
+    client.force_login(manager)
+    html = client.get(reverse("death_review_list")).content.decode()
+    for name in (
+        "death_review_updates",
+        "death_review_board",
+        "death_review_analysis",
+        "death_review_download",
+    ):
+        assert f'href="{reverse(name)}"' in html, name
+    queue = client.get(reverse("death_review_updates")).content.decode()
+    assert f'breadcrumbs__link" href="{reverse("death_review_list")}"' in queue  # and back
+
+
 def test_a_panel_member_of_another_agency_gets_no_link_to_davss_updates(
     client, q4, action, review, davss_user, police_user, manager
 ):
