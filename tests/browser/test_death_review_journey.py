@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 from deathreviews.models import ProgressUpdate, Review, ReviewAction
 from priorities.models import Quarter
 from tests.files import MINIMAL_PDF
+from tests.mail_servers import deliver_queued_mail
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -154,6 +155,9 @@ def test_an_action_is_closed_with_approved_evidence_and_the_board_reads_only_cou
     davss_action.refresh_from_db()
     police_action.refresh_from_db()
     assert davss_action.is_closed and not police_action.is_closed
+    (mail,) = deliver_queued_mail()
+    assert mail.to == [davss_user.email] and "The action is now closed." in mail.body
+    assert not [secret for secret in SECRETS if secret in mail.body]
     # The review's page shows the action closed, with a way to its evidence and back.
     page.get_by_role("link", name="Death reviews").first.click()
     page.get_by_role("link", name="DARDR 2026/01").click()
