@@ -18,7 +18,8 @@ from priorities.models import Partnership
 
 from . import rules, services
 from .forms import RecommendationForm, ReviewActionForm, ReviewForm, ThemeForm
-from .models import Recommendation, Review, ReviewAction, Theme
+from .models import ProgressUpdate, Recommendation, Review, ReviewAction, Theme
+from .obligations import updates_visible_to
 from .services import RecordError
 
 
@@ -65,17 +66,36 @@ def death_review_list(request: HttpRequest) -> HttpResponse:
 
 
 def _actions_with_status(actions, today):
-    return [
-        {
-            "action": action,
-            "status": "closed"
-            if action.is_closed
-            else "overdue"
-            if rules.action_is_overdue(action, today)
-            else "open",
-        }
-        for action in actions
-    ]
+    """Each action with its status in words, and the updates a reader goes on to: the one
+    whose approved evidence closed it, or one waiting for the manager's review (only those
+    the user may read: `shown_updates`, newest quarter first)."""
+    rows = []
+    for action in actions:
+        updates = getattr(action, "shown_updates", [])
+        rows.append(
+            {
+                "action": action,
+                "status": "closed"
+                if action.is_closed
+                else "overdue"
+                if rules.action_is_overdue(action, today)
+                else "open",
+                "closing_update": next(
+                    (
+                        u
+                        for u in updates
+                        if action.is_closed
+                        and u.asks_to_close
+                        and u.state == ProgressUpdate.State.APPROVED
+                    ),
+                    None,
+                ),
+                "waiting_update": next(
+                    (u for u in updates if u.state == ProgressUpdate.State.SUBMITTED), None
+                ),
+            }
+        )
+    return rows
 
 
 @requires(Capability.READ_DEATH_REVIEWS)
@@ -94,8 +114,21 @@ def death_review_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     "themes",
                     Prefetch(
                         "actions",
-                        queryset=ReviewAction.objects.order_by("number").select_related(
-                            "lead_agency"
+                        queryset=ReviewAction.objects.order_by("number")
+                        .select_related("lead_agency")
+                        .prefetch_related(
+                            Prefetch(
+                                "updates",
+                                queryset=updates_visible_to(request.user)
+                                .filter(
+                                    state__in=[
+                                        ProgressUpdate.State.SUBMITTED,
+                                        ProgressUpdate.State.APPROVED,
+                                    ]
+                                )
+                                .order_by("-quarter__plan__financial_year", "-quarter__number"),
+                                to_attr="shown_updates",
+                            )
                         ),
                     ),
                 ),
@@ -115,6 +148,7 @@ def death_review_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "actions": _actions_with_status(actions, today),
             }
         )
+    waiting = sum(1 for item in recommendations for row in item["actions"] if row["waiting_update"])
     steps = [{"step": step, "overdue": step.is_overdue(today)} for step in rules.next_steps(review)]
     return render(
         request,
@@ -124,6 +158,7 @@ def death_review_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "state": rules.review_state(review),
             "steps": steps,
             "recommendations": recommendations,
+            "updates_waiting": waiting,
             "next_number": max((r["recommendation"].number for r in recommendations), default=0)
             + 1,
         },

@@ -144,11 +144,34 @@ def overdue_by_agency(today: datetime.date) -> list[AgencyOverdue]:
     return sorted(by_agency.values(), key=lambda row: (-len(row.actions), row.agency.name))
 
 
+def closing_updates(agencies) -> list[ProgressUpdate]:
+    """The approved updates that closed the agencies' actions, newest closure first: where
+    a lead agency finds its closed actions and their evidence once they leave its list of
+    open ones. One query."""
+    return list(
+        ProgressUpdate.objects.filter(
+            action__lead_agency__in=list(agencies),
+            action__closed_at__isnull=False,
+            asks_to_close=True,
+            state=ProgressUpdate.State.APPROVED,
+        )
+        .select_related("action__recommendation__review", "action__lead_agency")
+        .order_by("-action__closed_at", "pk")
+    )
+
+
 def partner_home(agencies, open_quarters: list[Quarter]) -> dict:
     """The partner home's section: the agencies' open actions and this quarter's update on
-    each (csp.views.home; templates/deathreviews/includes/progress_home.html)."""
+    each, then their closed actions with the update whose evidence closed each
+    (csp.views.home; templates/deathreviews/includes/progress_home.html)."""
     quarter = update_quarter(open_quarters)
-    return {"quarter": quarter, "rows": owed_updates(quarter, agencies) if agencies else []}
+    if not agencies:
+        return {"quarter": quarter, "rows": [], "closed": []}
+    return {
+        "quarter": quarter,
+        "rows": owed_updates(quarter, agencies),
+        "closed": closing_updates(agencies),
+    }
 
 
 def waiting_for_review() -> int:

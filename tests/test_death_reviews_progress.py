@@ -346,7 +346,9 @@ def test_a_closed_action_takes_no_more_updates(client, q4, action, davss_user, m
     client.force_login(davss_user)
     response = client.get(reverse("death_review_update", args=[action.pk]), follow=True)
     assert "is closed, so it takes no more updates" in response.content.decode()
-    assert "Death review actions" not in client.get(reverse("home")).content.decode()
+    home = client.get(reverse("home")).content.decode()
+    assert reverse("death_review_update", args=[action.pk]) not in home  # only as closed
+    assert "Closed actions" in home
 
 
 def test_send_back_needs_a_reason_then_reopens_the_update_for_davss(
@@ -405,6 +407,88 @@ def test_a_partner_cannot_approve(q4, action, davss_user):
     update = write(davss_user, action, q4)
     with pytest.raises(progress.ProgressError, match="Only the community safety manager"):
         progress.approve_update(davss_user, update, seen_version=None)
+
+
+# Finding the way between the record, the updates and the evidence --------------------------
+
+
+def closed_with_evidence(action, q4, davss_user, manager) -> ProgressUpdate:
+    update = write(davss_user, action, q4, close=True, summary="All attended.", uploads=[pdf()])
+    return progress.approve_update(manager, update, seen_version=update.version)
+
+
+def test_the_review_page_leads_the_manager_to_an_update_waiting_and_to_closing_evidence(
+    client, q4, action, davss_user, manager
+):
+    update = write(davss_user, action, q4, close=True, summary="All attended.", uploads=[pdf()])
+    client.force_login(manager)
+    page = reverse("death_review_detail", args=[action.recommendation.review_id])
+    html = client.get(page).content.decode()
+    assert "1 update on this review's actions is waiting for review" in html
+    assert reverse("death_review_updates") in html
+    assert reverse("death_review_update_detail", args=[update.pk]) in html
+    assert "Update waiting for review" in html and "that closed action" not in html
+
+    progress.approve_update(manager, update, seen_version=update.version)
+    html = client.get(page).content.decode()
+    assert "waiting for review" not in html
+    assert reverse("death_review_update_detail", args=[update.pk]) in html
+    assert 'Evidence<span class="govuk-visually-hidden"> that closed action 1.1' in html
+
+
+def test_the_managers_list_of_reviews_leads_to_the_updates_the_board_page_and_the_download(
+    client, review, manager
+):
+    client.force_login(manager)
+    html = client.get(reverse("death_review_list")).content.decode()
+    for name in (
+        "death_review_updates",
+        "death_review_board",
+        "death_review_analysis",
+        "death_review_download",
+    ):
+        assert f'href="{reverse(name)}"' in html, name
+    queue = client.get(reverse("death_review_updates")).content.decode()
+    assert f'breadcrumbs__link" href="{reverse("death_review_list")}"' in queue  # and back
+
+
+def test_a_panel_member_of_another_agency_gets_no_link_to_davss_updates(
+    client, q4, action, review, davss_user, police_user, manager
+):
+    review.panel_members.add(police_user)
+    update = closed_with_evidence(action, q4, davss_user, manager)
+    client.force_login(police_user)
+    response = client.get(reverse("death_review_detail", args=[review.pk]))
+    assert response.status_code == 200
+    assert reverse("death_review_update_detail", args=[update.pk]) not in response.content.decode()
+
+
+def test_the_update_page_links_the_manager_not_the_agency_to_the_review(
+    client, q4, action, review, davss_user, manager
+):
+    update = closed_with_evidence(action, q4, davss_user, manager)
+    address = reverse("death_review_update_detail", args=[update.pk])
+    record = reverse("death_review_detail", args=[review.pk])
+    client.force_login(manager)
+    assert record in client.get(address).content.decode()
+    client.force_login(davss_user)
+    html = client.get(address).content.decode()
+    assert "DARDR 2025/07" in html and record not in html
+
+
+def test_davss_finds_its_closed_action_and_the_evidence_on_its_home(
+    client, q4, action, davss_user, police_user, manager
+):
+    update = closed_with_evidence(action, q4, davss_user, manager)
+    client.force_login(davss_user)
+    html = client.get(reverse("home")).content.decode()
+    assert "Closed actions" in html
+    assert reverse("death_review_update_detail", args=[update.pk]) in html
+    assert reverse("death_review_update", args=[action.pk]) not in html  # no more updates
+    assert PSEUDONYM not in html
+    client.force_login(police_user)
+    html = client.get(reverse("home")).content.decode()
+    assert reverse("death_review_update_detail", args=[update.pk]) not in html
 
 
 # Reminders and completeness -----------------------------------------------------------------

@@ -109,9 +109,9 @@ def action(o: Objects) -> int:
 # on whether Death reviews is in their navigation (on a review's panel, or their agency
 # owns a recommendation). The manager's home: 1 for the death reviews' overdue steps.
 PAGES = {
-    # 1: returns to correct; 1: figures the manager marked for follow-up; 2: the death
-    # review actions DAVSS leads and this quarter's updates on them.
-    "home: partner": Page("home", "davss", url("home"), 27),
+    # 1: returns to correct; 1: figures the manager marked for follow-up; 3: the death
+    # review actions DAVSS leads, this quarter's updates on them and the closed ones.
+    "home: partner": Page("home", "davss", url("home"), 28),
     # 1: death review updates waiting for review; 1: the death reviews' overdue steps.
     "home: manager": Page("home", "manager", url("home"), 19),
     # 3: the board's picture of the reporting quarter and the one before, and its exceptions.
@@ -224,18 +224,19 @@ PAGES = {
         "death_review_list", "police", url("death_review_list"), 8
     ),
     "death review list: board": Page("death_review_list", "board", url("death_review_list"), 7),
-    # The panel, and the recommendations with their owners, themes and actions.
+    # The panel, and the recommendations with their owners, themes, actions and the
+    # updates on the actions the reader may follow (waiting for review, or closing one).
     "death review: manager": Page(
         "death_review_detail",
         "manager",
         url("death_review_detail", lambda o: o.death_review.pk),
-        12,
+        13,
     ),
     "death review: panel member": Page(
         "death_review_detail",
         "police",
         url("death_review_detail", lambda o: o.death_review.pk),
-        13,
+        14,
     ),
 }
 

@@ -302,9 +302,10 @@ def many_returns(plan: Plan, davss: Agency, count: int, skip: int) -> list[Quart
 
 
 # 1 paging the earlier returns, 1 who owes what, 1 returns to correct, 1 figures to follow up;
-# 2 the death review actions the agencies lead and this quarter's updates on them; 1 whether
+# 3 the death review actions the agencies lead, this quarter's updates on them and the closed
+# ones; 1 whether
 # Death reviews is in the partner's navigation.
-PARTNER_HOME_BUDGET = 27
+PARTNER_HOME_BUDGET = 28
 
 
 @pytest.mark.django_db
