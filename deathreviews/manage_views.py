@@ -37,11 +37,13 @@ def death_review_list(request: HttpRequest) -> HttpResponse:
     what they can see of death reviews."""
     user = request.user
     reviews = list(Review.objects.visible_to(user).order_by("-notified_on", "reference"))
+    owned = _owned_recommendations(user, timezone.localdate())
     if not reviews and not user.is_manager:
         return render(
             request,
             "deathreviews/record_none.html",
             {
+                "owned": owned,
                 "board_url": reverse("death_review_board") if user.is_board_member else None,
                 # The actions an agency leads are on its home page, beside its returns.
                 "actions_url": f"{reverse('home')}#death-review-actions"
@@ -62,7 +64,48 @@ def death_review_list(request: HttpRequest) -> HttpResponse:
                 "overdue": step is not None and step.is_overdue(today),
             }
         )
-    return render(request, "deathreviews/record_list.html", {"rows": rows})
+    return render(request, "deathreviews/record_list.html", {"rows": rows, "owned": owned})
+
+
+def _owned_recommendations(user, today) -> list[dict]:
+    """A partner's agencies' recommendations (those they own), each with its status and
+    actions: all an agency reads of a review besides the reference. Each is a view of the
+    review's record, so each is logged. Four queries, however many."""
+    if not user.is_partner:
+        return []
+    recommendations = (
+        Recommendation.objects.visible_to(user)
+        .filter(owners__members=user)
+        .distinct()
+        .select_related("review")
+        .prefetch_related(
+            "owners",
+            "themes",
+            Prefetch("actions", queryset=ReviewAction.objects.select_related("lead_agency")),
+        )
+        .order_by("review__reference", "number")
+    )
+    mine = set(user.agencies.values_list("pk", flat=True))
+    rows = []
+    for recommendation in recommendations:
+        rules.log_view(user, "recommendation", recommendation.pk)
+        actions = list(recommendation.actions.all())
+        rows.append(
+            {
+                "recommendation": recommendation,
+                "status": rules.recommendation_status(actions, today),
+                "actions": [
+                    {
+                        "action": action,
+                        "overdue": rules.action_is_overdue(action, today),
+                        "ours": action.lead_agency_id in mine,
+                    }
+                    for action in actions
+                ],
+                "many_agencies": len(mine) > 1,
+            }
+        )
+    return rows
 
 
 def _actions_with_status(actions, today):

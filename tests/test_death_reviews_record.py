@@ -609,3 +609,28 @@ def test_navigation_offers_death_reviews_to_who_reaches_them(
         client.force_login(user)
         labels = [item["label"] for item in client.get(reverse("home")).context["nav_items"]]
         assert ("Death reviews" in labels) == shown, user.username
+
+
+@pytest.mark.django_db
+def test_an_owning_agency_reads_its_recommendations_and_nothing_else_of_the_review(
+    client, record, davss_user, police_user, caplog
+):
+    """DAVSS owns recommendation 1 but leads no action of it here (Kent Police does): its
+    users still read the recommendation and its actions on the Death reviews page, with the
+    review's reference only; Kent Police, owning none, reads none of it."""
+    the_review, recommendation, action = record
+    the_review.panel_members.clear()
+    kent_police = Agency.objects.get(name="Kent Police")
+    ReviewAction.objects.filter(pk=action.pk).update(lead_agency=kent_police)
+    client.force_login(davss_user)
+    with caplog.at_level(logging.INFO, logger="csp.audit"):
+        page = client.get(reverse("death_review_list")).content.decode()
+    assert "Train helpline staff." in page and "Deliver training." in page
+    assert the_review.reference in page and the_review.pseudonym not in page
+    assert f"recommendation {recommendation.pk} viewed by {davss_user.username}" in caplog.text
+    # The action is Kent Police's: DAVSS is not offered its update.
+    assert reverse("death_review_update", args=[action.pk]) not in page
+
+    client.force_login(police_user)
+    page = client.get(reverse("death_review_list")).content.decode()
+    assert "Train helpline staff." not in page and "Deliver training." not in page
