@@ -17,6 +17,21 @@ from .models import Agency, AgencyReminder, Reminder
 
 REMIND_AGAIN_AFTER = datetime.timedelta(hours=24)
 
+# What else agencies owe for a quarter, told in the same reminder as a count: death review
+# updates (deathreviews.apps registers deathreviews.obligations.outstanding_counts). A
+# function of a quarter giving {agency id: how many}. Registered from above, as this app
+# sits below the ones that owe alongside returns.
+UPDATES_OWED = []
+
+
+def updates_owed(quarter: Quarter) -> dict[int, int]:
+    """For each agency, how many updates it still owes for the quarter (beside returns)."""
+    counts: dict[int, int] = {}
+    for provider in UPDATES_OWED:
+        for agency_pk, count in provider(quarter).items():
+            counts[agency_pk] = counts.get(agency_pk, 0) + count
+    return counts
+
 
 @dataclass(frozen=True)
 class ReminderStatus:

@@ -92,6 +92,18 @@ def outstanding_count(quarter: Quarter | None, agency) -> int:
     return sum(1 for row in owed_updates(quarter, [agency]) if row.outstanding)
 
 
+def outstanding_counts(quarter: Quarter) -> dict[int, int]:
+    """outstanding_count for every agency at once (for the daily reminders): {agency id:
+    updates still to submit}; empty unless it is the quarter updates are written for."""
+    if quarter != update_quarter(plan_quarters(quarter.plan)):
+        return {}
+    counts: dict[int, int] = {}
+    for row in owed_updates(quarter):
+        if row.outstanding:
+            counts[row.action.lead_agency_id] = counts.get(row.action.lead_agency_id, 0) + 1
+    return counts
+
+
 def reportable_actions(user):
     """The actions this user may write updates on: the manager any, a partner those their
     agencies lead; nobody else any."""

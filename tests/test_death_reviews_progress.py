@@ -4,9 +4,11 @@ closing) or sending back, and who may read what."""
 
 import datetime
 import logging
+from io import StringIO
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -506,6 +508,25 @@ def test_the_reminder_counts_the_owed_updates_and_quotes_no_review_text(
     assert "also owes 1 update on death review actions for Q4 2022/23" in sent.body
     assert action.text not in sent.body and RECOMMENDATION not in sent.body
     assert "DARDR" not in sent.body and PSEUDONYM not in sent.body
+
+
+def test_the_daily_reminders_count_the_owed_updates_too(q4, action, davss_user):
+    """send_return_reminders (the daily cron job) tells DAVSS of its update beside its
+    returns, by count only; once the update is in, the next reminder does not."""
+    call_command("send_return_reminders", today="2023-04-25", stdout=StringIO())
+    (due_soon,) = [mail for mail in deliver_queued_mail() if davss_user.email in mail.to]
+    assert "DAVSS also owes 1 update on death review actions for Q4 2022/23" in due_soon.body
+    assert action.text not in due_soon.body and RECOMMENDATION not in due_soon.body
+    assert PSEUDONYM not in due_soon.body
+
+    write(davss_user, action, q4)
+    call_command("send_return_reminders", today="2023-05-01", stdout=StringIO())
+    (overdue,) = [
+        mail
+        for mail in deliver_queued_mail()
+        if davss_user.email in mail.to and mail.subject.startswith("Overdue")
+    ]
+    assert "death review" not in overdue.body
 
 
 def test_a_reminder_counts_updates_only_for_the_quarter_they_are_written_for(

@@ -11,7 +11,7 @@ from collections import defaultdict
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from actions import notifications
+from actions import notifications, reminding
 from actions.models import Action, Agency, Reminder
 from actions.obligations import obligations
 from csp.naming import names
@@ -86,6 +86,8 @@ class Command(BaseCommand):
         sent = failed = unreachable = 0
         reminded: list[Reminder] = []
         service_names = names() if owed and not dry_run else None
+        # Death review updates owed beside the returns (actions.reminding.UPDATES_OWED).
+        updates = {quarter: reminding.updates_owed(quarter) for quarter in {q for q, _, _ in owed}}
         try:
             for (quarter, agency, stage), actions in owed.items():
                 to = recipients.get(agency.pk, [])
@@ -99,7 +101,12 @@ class Command(BaseCommand):
                 if to:
                     try:
                         notifications.reminder(
-                            agency, quarter, actions, stage, service_names=service_names
+                            agency,
+                            quarter,
+                            actions,
+                            stage,
+                            death_review_updates=updates[quarter].get(agency.pk, 0),
+                            service_names=service_names,
                         )
                     except Exception as error:  # one bad address must not stop the rest
                         failed += 1
