@@ -220,8 +220,10 @@ PAGES = {
     # Death reviews (deathreviews/manage_views.py): the board and partners on no panel are
     # told what they can see.
     "death review list: manager": Page("death_review_list", "manager", url("death_review_list"), 7),
+    # A partner: 2 more, their agencies and the recommendations those own (with owners,
+    # themes and actions where there are any: none here).
     "death review list: panel member": Page(
-        "death_review_list", "police", url("death_review_list"), 8
+        "death_review_list", "police", url("death_review_list"), 10
     ),
     "death review list: board": Page("death_review_list", "board", url("death_review_list"), 7),
     # The panel, and the recommendations with their owners, themes, actions and the
