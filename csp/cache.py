@@ -25,7 +25,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 VERSION_KEY = "summaries:version"
 TIMEOUT = 60 * 60  # an hour: an entry unread for that long is rebuilt on demand
 # Apps whose models the figures read: a save or delete in any of them makes them stale.
-WATCHED_APPS = {"actions", "priorities", "accounts", "crimestats"}
+WATCHED_APPS = {"actions", "priorities", "accounts", "crimestats", "deathreviews"}
 # Models in those apps that no figure reads, written on every sign-in or request.
 IGNORED_MODELS = {"accounts.throttle"}
 

@@ -3,6 +3,7 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.functional import SimpleLazyObject, lazy
 
+from csp import cache
 from csp.naming import service_name
 from csp.permissions import Capability, may, user_capabilities
 from priorities.models import Partnership
@@ -19,9 +20,14 @@ def may_see_death_reviews(user) -> bool:
     if not hasattr(user, "_reaches_death_reviews"):  # once a request, however many renders
         from deathreviews.models import Review
 
-        user._reaches_death_reviews = Review.objects.filter(
-            Q(panel_members=user) | Q(recommendations__owners__members=user)
-        ).exists()
+        # From the cache until a review, its panel or owners, or an agency's members change.
+        user._reaches_death_reviews = cache.cached(
+            "reaches-death-reviews",
+            (user.pk,),
+            lambda: Review.objects.filter(
+                Q(panel_members=user) | Q(recommendations__owners__members=user)
+            ).exists(),
+        )
     return user._reaches_death_reviews
 
 

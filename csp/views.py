@@ -90,8 +90,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
         # Kept as rendered: the rows' links and state tags cost more to render than to read.
         context["owed_tables"] = cache.cached("partner-owed-tables", (*mine, today), owed_tables)
-        # Death review actions are read live: the cache does not watch `deathreviews`.
-        context["death_reviews"] = death_review_obligations.partner_home(agencies, open_quarters)
+        # The death review actions the agencies lead, until one of them (or its updates)
+        # changes.
+        context["death_reviews"] = cache.cached(
+            "partner-death-reviews",
+            (*mine, today),
+            lambda: death_review_obligations.partner_home(agencies, open_quarters),
+        )
         # First on the page: what the manager sent back, with the reason, while it can be
         # corrected (in a closed quarter, until resubmitted).
         context["to_correct"] = cache.cached(

@@ -316,6 +316,14 @@ def _report(request: HttpRequest, plan, quarter, today):
     )
 
 
+def _death_reviews(today):
+    """The paper's death reviews section (the board's view, whoever reads), until a review,
+    recommendation, action or update changes."""
+    return cache.cached(
+        "death-review-paper", (today,), lambda: death_review_board.paper_section(today)
+    )
+
+
 def _live_paper(request: HttpRequest, plan, quarter, cover: BoardPaper) -> bytes:
     """The committee paper generated now from the approved returns as they stand."""
     today = timezone.localdate()
@@ -331,7 +339,7 @@ def _live_paper(request: HttpRequest, plan, quarter, cover: BoardPaper) -> bytes
         crime_year,
         cover,
         timezone.now(),
-        death_review_board.paper_section(today),
+        _death_reviews(today),
     )
 
 
@@ -398,7 +406,7 @@ def quarterly_report(request: HttpRequest) -> HttpResponse:
             "crime_headers": downloads.crime_headers(crime_year) if crime_year else [],
             "today": today,
             "board_paper": board_papers.cover_for(quarter),
-            "death_reviews": death_review_board.paper_section(today),
+            "death_reviews": _death_reviews(today),
         },
     )
 

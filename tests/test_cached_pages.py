@@ -226,3 +226,89 @@ def test_a_return_sent_back_shows_on_the_cached_partner_home_at_once(
 
     html = page(client, davss_user)
     assert "Returns to correct" in html and "Add the helpline&#x27;s figures" in html
+
+
+# Death reviews (deathreviews/): the partner home's actions, the navigation's Death reviews
+# and the board paper's section are cached too, and move with any change in the module.
+
+
+def death_review(plan, **fields):
+    import datetime
+
+    from deathreviews.models import Review
+
+    return Review.objects.create(
+        partnership=plan.partnership,
+        reference="DARDR 2025/04",
+        pseudonym="Adult D",
+        notified_on=datetime.date(2025, 1, 6),
+        decision=Review.Decision.HOLD,
+        decision_on=datetime.date(2025, 1, 27),
+        **fields,
+    )
+
+
+@pytest.mark.django_db
+def test_a_new_death_review_action_shows_on_the_cached_partner_home_at_once(
+    client, davss_user, plan, cached_pages
+):
+    import datetime
+
+    from deathreviews.models import Recommendation, ReviewAction
+
+    open_q4(plan)
+    davss = Agency.objects.get(name="DAVSS")
+    recommendation = Recommendation.objects.create(
+        review=death_review(plan), number=1, text="Train the helpline."
+    )
+    recommendation.owners.add(davss)
+    assert "Death review actions" not in page(client, davss_user)
+    assert queries(client, davss_user) < queries(client, davss_user, cold=True)  # cached
+
+    action = ReviewAction.objects.create(
+        recommendation=recommendation,
+        number=1,
+        text="Deliver coercive control training.",
+        lead_agency=davss,
+        target_date=datetime.date(2030, 3, 31),
+        evidence_needed="Attendance records.",
+    )
+    html = page(client, davss_user)
+    assert "Death review actions" in html
+    assert reverse("death_review_update", args=[action.pk]) in html
+
+
+@pytest.mark.django_db
+def test_death_reviews_joins_the_cached_navigation_when_a_partner_joins_a_panel(
+    client, police_user, plan, cached_pages
+):
+    the_review = death_review(plan)
+    assert reverse("death_review_list") not in page(client, police_user)
+    the_review.panel_members.add(police_user)
+    assert reverse("death_review_list") in page(client, police_user)
+
+
+@pytest.mark.django_db
+def test_a_published_review_shows_in_the_cached_board_report_at_once(
+    client, board_member, plan, cached_pages
+):
+    import datetime
+
+    from deathreviews.models import Recommendation
+
+    the_review = death_review(plan)
+    Recommendation.objects.create(review=the_review, number=1, text="Share MARAC minutes sooner.")
+    report = reverse("quarterly_report")
+
+    def states(html: str) -> str:
+        table = document_of(html).xpath("//table[contains(@class, 'death-review-states')]")[0]
+        return [
+            tuple(cell.text_content().strip() for cell in row.xpath("th|td"))
+            for row in table.xpath("tbody/tr")
+        ]
+
+    assert states(page(client, board_member, report)) == [("Panel to convene", "1")]
+    assert queries(client, board_member, report) < queries(client, board_member, report, cold=True)
+    the_review.published_on = datetime.date(2026, 6, 1)
+    the_review.save()
+    assert states(page(client, board_member, report)) == [("Published", "1")]
