@@ -129,10 +129,14 @@ class RecommendationQuerySet(models.QuerySet):
         if user.is_manager:
             return self.all()
         if user.is_board_member:
-            return self.filter(review__published_on__isnull=False)
+            return self.published()
         return self.filter(
             models.Q(review__panel_members=user) | models.Q(owners__members=user)
         ).distinct()
+
+    def published(self):
+        """Those of published reviews: the words the whole board may read."""
+        return self.filter(review__published_on__isnull=False)
 
 
 class Recommendation(models.Model):

@@ -15,6 +15,8 @@ import logging
 from dataclasses import dataclass
 from enum import StrEnum
 
+from csp.permissions import Capability, may
+
 from .models import Recommendation, Review, ReviewAction
 
 audit = logging.getLogger("csp.audit")
@@ -180,14 +182,10 @@ def log_view(user, what: str, pk: int) -> None:
 
 def reads_board_figures(user) -> bool:
     """Who reads the counts and states across every review (the board's page, the analysis
-    across reviews): the manager and the board. A partner reads their own agency's
-    recommendations on their actions page, never the partnership's totals."""
-    return bool(
-        user
-        and user.is_authenticated
-        and user.is_active
-        and (user.is_manager or user.is_board_member)
-    )
+    across reviews): whoever reads the board's report (the manager and the board,
+    csp.permissions). A partner reads their own agency's recommendations on *Death reviews*,
+    never the partnership's totals."""
+    return may(user, Capability.VIEW_BOARD_REPORT)
 
 
 def board_reviews(user):
@@ -201,4 +199,4 @@ def readable_by_the_board(recommendations):
     branch of RecommendationQuerySet.visible_to (once the review is published). For what the
     whole board reads whoever prints it (the board paper, frozen when the manager issues
     it), where visible_to(user) would answer for the manager who issues it."""
-    return recommendations.filter(review__in=Review.objects.published())
+    return recommendations.published()
